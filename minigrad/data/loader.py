@@ -1,0 +1,164 @@
+"""Mini-batches of an in-memory data set, with a seeded, resumable shuffle."""
+import numpy as np
+
+from ._checks import check_int, make_generator
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _as_array(name, value):
+    """NumPy view of an array-like or a minigrad Tensor (its ``.data``)."""
+    data = getattr(value, "data", value) if not isinstance(value, np.ndarray) \
+        else value
+    try:
+        array = np.asarray(data)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be array-like, got {type(value).__name__}: "
+                        f"{err}") from None
+    if array.ndim == 0:
+        raise ValueError(f"{name} must have at least one dimension (one row per "
+                         f"sample), got a scalar")
+    return array
+
+
+def _check_features(X):
+    if X.dtype not in _FLOATS:
+        raise TypeError(
+            f"X must be float32 or float64, got {X.dtype}; convert it first, "
+            "e.g. X.astype(np.float32)"
+        )
+
+
+def _check_targets(y):
+    ok = y.dtype in _FLOATS or (
+        np.issubdtype(y.dtype, np.integer) and y.dtype != np.dtype(np.uint64))
+    if not ok:
+        raise TypeError(
+            f"y must hold integer class labels or float32/float64 targets, got "
+            f"{y.dtype}"
+        )
+
+
+class DataLoader:
+    """Iterate over ``(X_batch, y_batch)`` pairs of Tensors, ``batch_size`` rows
+    at a time; each ``for`` loop over the loader is one epoch.
+
+    - ``shuffle=True`` visits the rows in a fresh random order every epoch; the
+      order of epoch ``e`` is ``np.random.default_rng([seed, e]).permutation(n)``,
+      so it depends only on ``seed`` and ``e``. ``seed=None`` draws the seed from
+      minigrad's generator (reproducible after ``mg.manual_seed``).
+    - The last batch holds the leftover rows (``n % batch_size``) unless
+      ``drop_last=True``; ``len(loader)`` is the number of batches per epoch.
+    - ``state_dict()`` records the seed, the epoch and how many batches of it
+      have been yielded; after ``load_state_dict`` the next ``for`` loop resumes
+      exactly there, so an interrupted training run sees the same batches as an
+      uninterrupted one. (Like PyTorch, leaving a ``for`` loop early and starting
+      a new one begins the next epoch.)
+
+    ``X`` must be float32/float64 (one row per sample); ``y`` integer labels or
+    float targets with the same number of rows. Batches are copies: changing
+    them does not change the data set.
+    """
+
+    def __init__(self, X, y, batch_size, shuffle=True, seed=None, drop_last=False):
+        X, y = _as_array("X", X), _as_array("y", y)
+        _check_features(X)
+        _check_targets(y)
+        if len(X) != len(y):
+            raise ValueError(f"X and y must have the same number of rows, got "
+                             f"{len(X)} and {len(y)}")
+        if len(X) == 0:
+            raise ValueError("cannot make a DataLoader over an empty data set "
+                             "(X has 0 rows)")
+        self.batch_size = check_int("batch_size", batch_size, 1)
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+        if not isinstance(drop_last, (bool, np.bool_)):
+            raise TypeError(f"drop_last must be True or False, got {drop_last!r}")
+        if drop_last and len(X) < self.batch_size:
+            raise ValueError(
+                f"drop_last=True with batch_size={self.batch_size} > "
+                f"{len(X)} rows would yield no batch at all"
+            )
+        if seed is None:
+            seed = int(make_generator(None).integers(2**63))
+        self.seed = check_int("seed", seed, 0)
+        self.X, self.y = X, y
+        self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
+        self._epoch = 0  # the epoch the next batch comes from
+        self._batch = 0  # index of the next batch within that epoch
+        self._resume = True  # honour (_epoch, _batch) at the next loop
+
+    def __len__(self):
+        full, rest = divmod(len(self.X), self.batch_size)
+        return full + (rest > 0 and not self.drop_last)
+
+    def order(self, epoch):
+        """The row order of ``epoch`` (a permutation, or 0..n-1 if not shuffled)."""
+        n = len(self.X)
+        if not self.shuffle:
+            return np.arange(n)
+        return np.random.default_rng([self.seed, epoch]).permutation(n)
+
+    def __iter__(self):
+        from ..tensor import Tensor
+
+        if not self._resume and self._batch > 0:  # an earlier loop is unfinished
+            self._epoch, self._batch = self._epoch + 1, 0
+        self._resume = False
+        order = self.order(self._epoch)
+        try:
+            while self._batch < len(self):
+                start = self._batch * self.batch_size
+                rows = order[start:start + self.batch_size]
+                self._batch += 1
+                yield Tensor(self.X[rows]), Tensor(self.y[rows])
+        except GeneratorExit:  # the loop was left early: next loop = next epoch
+            if self._batch > 0:
+                self._epoch, self._batch = self._epoch + 1, 0
+            self._resume = True
+            raise
+        self._epoch, self._batch, self._resume = self._epoch + 1, 0, True
+
+    @property
+    def epoch(self):
+        """The epoch the next batch belongs to (0 before the first loop)."""
+        return self._epoch
+
+    def state_dict(self):
+        """``{"seed", "epoch", "batch"}``: everything that fixes the batch order
+        from here on (plain ints, saveable with ``mg.save``)."""
+        return {"seed": self.seed, "epoch": self._epoch, "batch": self._batch,
+                "shuffle": self.shuffle}
+
+    def load_state_dict(self, state):
+        """Restore a ``state_dict()``; the next ``for`` loop resumes there.
+
+        Checks everything first and changes nothing on a bad state.
+        """
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict, got {type(state).__name__}")
+        expected = {"seed", "epoch", "batch", "shuffle"}
+        if set(state) != expected:
+            raise KeyError(
+                f"DataLoader state must have keys {sorted(expected)}; missing "
+                f"{sorted(expected - set(state))}, unexpected "
+                f"{sorted(set(state) - expected)}"
+            )
+        seed = check_int("state['seed']", state["seed"], 0)
+        epoch = check_int("state['epoch']", state["epoch"], 0)
+        batch = check_int("state['batch']", state["batch"], 0)
+        if batch > len(self):
+            raise ValueError(f"state['batch'] = {batch} but an epoch has only "
+                             f"{len(self)} batches")
+        if bool(state["shuffle"]) != self.shuffle:
+            raise ValueError(f"state was saved with shuffle={bool(state['shuffle'])}"
+                             f" but this loader has shuffle={self.shuffle}")
+        if batch == len(self):  # the saved epoch had just finished
+            epoch, batch = epoch + 1, 0
+        self.seed, self._epoch, self._batch = seed, epoch, batch
+        self._resume = True
+
+    def __repr__(self):
+        return (f"DataLoader({len(self.X)} samples, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, seed={self.seed})")
