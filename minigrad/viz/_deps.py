@@ -1,0 +1,38 @@
+"""Optional dependencies: import on demand, or explain how to install them."""
+from importlib import import_module
+
+
+class MissingDependencyError(ImportError):
+    """An optional package is not installed; the message says how to get it."""
+
+
+INSTALL = {
+    "matplotlib": 'pip install matplotlib   (or: pip install "minigrad[viz]")',
+    "graphviz": 'pip install graphviz   (or: pip install "minigrad[viz]")',
+    "tqdm": "pip install tqdm",
+}
+
+# The Graphviz *program* (``dot``) is separate from the Python package.
+DOT_INSTALL = (
+    "Rendering a graph needs the Graphviz 'dot' program, which was not found "
+    "on PATH. Install it with your system's package manager, e.g. "
+    "`sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
+    "(macOS), `conda install -c conda-forge graphviz` or `winget install "
+    "graphviz` (Windows). Without it the DOT text is still available as "
+    "`graph.source`, or via `minigrad graph --format dot`.")
+
+
+class GraphvizNotFoundError(RuntimeError):
+    """The Graphviz ``dot`` program is needed to render, and is missing."""
+
+
+def require(module, purpose):
+    """Import ``module`` or raise MissingDependencyError saying how to get it."""
+    try:
+        return import_module(module)
+    except ImportError as exc:
+        top = module.split(".")[0]
+        raise MissingDependencyError(
+            f"{purpose} needs the {top!r} package, which is not installed "
+            f"({exc}). Install it with:  {INSTALL.get(top, 'pip install ' + top)}"
+        ) from exc
