@@ -1,0 +1,1 @@
+"""minigrad's performance suite. Run it with ``python -m benchmarks``."""

@@ -1,0 +1,186 @@
+"""Sections 1-3: one optimizer step on N float32 parameters.
+
+1. each rule's cpu kernel against the floor kernel of its traffic class (and
+   the NumPy reference, for scale);
+2. the same N parameters as many small tensors against one big tensor;
+3. against PyTorch's default (single-tensor) and ``fused=True`` CPU paths.
+"""
+import gc
+
+import numpy as np
+
+from . import floor
+from .report import Section, Target
+from .timing import interleaved, medians, spread
+
+# (label, minigrad class, keyword arguments, bytes per element of its floor)
+RULES = [
+    ("SGD", "SGD", {"lr": 1e-3}, 12),
+    ("SGD momentum=0.9", "SGD", {"lr": 1e-3, "momentum": 0.9}, 20),
+    ("Momentum", "Momentum", {}, 20),
+    ("AdaGrad", "AdaGrad", {}, 20),
+    ("RMSProp", "RMSProp", {}, 20),
+    ("Adam", "Adam", {}, 28),
+    ("AdamW", "AdamW", {}, 28),
+    ("LAMB", "LAMB", {}, 44),
+]
+
+# minigrad label -> (torch class, keyword arguments) for section 3
+TORCH_PEERS = {
+    "Adam": ("Adam", {}),
+    "AdamW": ("AdamW", {}),
+    "SGD momentum=0.9": ("SGD", {"lr": 1e-3, "momentum": 0.9}),
+    "AdaGrad": ("Adagrad", {}),
+    "RMSProp": ("RMSprop", {}),
+}
+
+
+def _arrays(shapes, seed):
+    rng = np.random.default_rng(seed)
+    params = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
+    grads = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
+    return params, grads
+
+
+def minigrad_step(class_name, kwargs, shapes, backend, seed=0):
+    """A zero-argument callable doing one ``opt.step()`` of a fresh optimizer."""
+    import minigrad as mg
+
+    params, grads = _arrays(shapes, seed)
+    tensors = []
+    for data, grad in zip(params, grads):
+        t = mg.nn.Parameter(data)
+        t.grad = grad
+        tensors.append(t)
+    opt = getattr(mg.optim, class_name)(tensors, backend=backend, **kwargs)
+    opt.step()  # first step: compile or load kernels, allocate state
+    return opt.step
+
+
+def torch_step(class_name, kwargs, shapes, mode, seed=0):
+    """Same for ``torch.optim``; mode is "default", "foreach" or "fused".
+
+    Returns None when torch has no such path for this rule on the CPU.
+    """
+    import torch
+
+    params, grads = _arrays(shapes, seed)
+    tensors = []
+    for data, grad in zip(params, grads):
+        t = torch.nn.Parameter(torch.from_numpy(data))
+        t.grad = torch.from_numpy(grad)
+        tensors.append(t)
+    extra = {} if mode == "default" else {mode: True}
+    try:
+        opt = getattr(torch.optim, class_name)(tensors, **kwargs, **extra)
+        opt.step()
+    except (RuntimeError, TypeError, ValueError):
+        return None
+    return opt.step
+
+
+def _bytes_note(n):
+    return f"{n:,} float32 parameters"
+
+
+def step_vs_floor(sizes):
+    """Section 1."""
+    n = sizes.n_params
+    sec = Section(
+        "1. Step vs floor (one tensor)",
+        f"One `step()` on {_bytes_note(n)} in one tensor, backend `cpu`, against "
+        "a floor kernel that moves the same bytes with trivial math on the same "
+        "threads (`benchmarks/floor.py`). Medians of "
+        f"{sizes.reps} interleaved repetitions; the NumPy reference "
+        f"(`backend=\"numpy\"`, {sizes.reps_slow} repetitions) for scale.",
+        ["rule", "bytes/elem", "cpu ms", "floor ms", "cpu / floor",
+         "GB/s (cpu)", "numpy ms", "numpy / cpu", "spread"],
+    )
+    for label, cls, kwargs, nbytes in RULES:
+        gc.collect()
+        cpu = minigrad_step(cls, kwargs, [(n,)], "cpu")
+        flo = floor.make_floor(nbytes, n)
+        samples = interleaved({"cpu": cpu, "floor": flo}, sizes.reps)
+        med = medians(samples)
+        ref = minigrad_step(cls, kwargs, [(n,)], "numpy")
+        ref_med = medians(interleaved({"cpu": cpu, "ref": ref}, sizes.reps_slow))
+        ratio = med["cpu"] / med["floor"]
+        gbs = nbytes * n / med["cpu"] / 1e9
+        sec.add_row(label, nbytes, med["cpu"] * 1e3, med["floor"] * 1e3, ratio,
+                    gbs, ref_med["ref"] * 1e3, ref_med["ref"] / ref_med["cpu"],
+                    f"{spread(samples['cpu']):.0%}")
+        sec.targets.append(Target(f"{label}: cpu step / floor", ratio, 1.2))
+        del cpu, flo, ref
+    sec.notes.append(
+        "LAMB's floor is two passes (44 bytes/element): its trust ratio needs "
+        "the norm of the whole update before any parameter may be written.")
+    return sec
+
+
+def many_tensors(sizes):
+    """Section 2."""
+    n, k = sizes.n_params, sizes.n_tensors
+    each = n // k
+    sec = Section(
+        "2. Many tensors",
+        f"The same {_bytes_note(k * each)} as {k:,} tensors of {each:,} against "
+        f"one tensor of {k * each:,}, backend `cpu`; medians of {sizes.reps} "
+        "interleaved repetitions.",
+        ["rule", "one tensor ms", f"{k} tensors ms", "many / one"],
+    )
+    for label, cls, kwargs, _ in RULES:
+        gc.collect()
+        one = minigrad_step(cls, kwargs, [(k * each,)], "cpu")
+        many = minigrad_step(cls, kwargs, [(each,)] * k, "cpu", seed=1)
+        med = medians(interleaved({"one": one, "many": many}, sizes.reps))
+        ratio = med["many"] / med["one"]
+        sec.add_row(label, med["one"] * 1e3, med["many"] * 1e3, ratio)
+        sec.targets.append(Target(f"{label}: {k} tensors / one tensor", ratio, 1.25))
+        del one, many
+    return sec
+
+
+def against_torch(sizes):
+    """Section 3."""
+    n, k = sizes.n_params, sizes.n_tensors
+    sec = Section(
+        "3. Against PyTorch",
+        f"One `step()` on {_bytes_note(n)}, minigrad `cpu` against "
+        "`torch.optim` on the same threads: its CPU default (the single-tensor "
+        "loop), `foreach=True` and `fused=True` (n/a where torch has no fused "
+        f"CPU path). Medians of {sizes.reps} interleaved repetitions.",
+        ["rule", "layout", "minigrad ms", "torch default ms", "torch foreach ms",
+         "torch fused ms", "minigrad / default", "minigrad / fused"],
+    )
+    try:
+        import torch
+    except ImportError:
+        sec.skipped = "torch not installed"
+        return sec
+    torch.set_num_threads(sizes.threads)
+    layouts = [("1 x %s" % f"{n:,}", [(n,)]),
+               (f"{k} x {n // k:,}", [(n // k,)] * k)]
+    for label, (tcls, tkw) in TORCH_PEERS.items():
+        cls, kwargs = next((c, kw) for lab, c, kw, _ in RULES if lab == label)
+        for layout, shapes in layouts:
+            gc.collect()
+            cases = {"mg": minigrad_step(cls, kwargs, shapes, "cpu")}
+            for mode in ("default", "foreach", "fused"):
+                step = torch_step(tcls, tkw, shapes, mode)
+                if step is not None:
+                    cases[mode] = step
+            med = medians(interleaved(cases, sizes.reps))
+            ms = {name: med.get(name, float("nan")) * 1e3
+                  for name in ("mg", "default", "foreach", "fused")}
+            vs_default = ms["mg"] / ms["default"]
+            vs_fused = ms["mg"] / ms["fused"]
+            sec.add_row(label, layout, ms["mg"], ms["default"], ms["foreach"],
+                        ms["fused"], vs_default, vs_fused)
+            if label in ("Adam", "AdamW"):
+                sec.targets.append(Target(
+                    f"{label} ({layout}): minigrad / torch fused", vs_fused, 0.85))
+                sec.targets.append(Target(
+                    f"{label} ({layout}): minigrad / torch default",
+                    vs_default, 0.2))
+            del cases
+    return sec

@@ -1,0 +1,126 @@
+"""The benchmark suite's one entry point: ``python -m benchmarks``.
+
+    python -m benchmarks                 # full run (~10 min), writes
+                                         # benchmarks/results.md and the
+                                         # results block of docs/performance.md
+    python -m benchmarks --smoke         # tiny sizes, seconds; prints the table
+    python -m benchmarks --sections 1 3  # only some sections
+    python -m benchmarks --check         # exit status 1 if a target is missed
+
+See benchmarks/README.md for what each section measures and why.
+"""
+import argparse
+import os
+import re
+import sys
+import traceback
+from dataclasses import dataclass
+
+from .report import REPO, Section, command_line, machine_info, render
+
+
+@dataclass
+class Sizes:
+    n_params: int = 10_000_000
+    n_tensors: int = 1000
+    reps: int = 21            # fast cases (optimizer steps, training steps)
+    reps_slow: int = 5        # NumPy reference, micrograd
+    reps_startup: int = 5     # fresh processes
+    inner_toy: int = 50       # toy training steps per sample
+    inner_wide: int = 5
+    wide_batches: int = 10
+    chain_links: int = 100
+    inner_chain: int = 10
+    moons: int = 100
+    compare: bool = True
+    threads: int = os.cpu_count() or 1
+
+
+SMOKE = dict(n_params=20_000, n_tensors=20, reps=3, reps_slow=2,
+             reps_startup=1, inner_toy=2, inner_wide=1, wide_batches=2,
+             chain_links=5, inner_chain=2, moons=10, compare=False)
+
+RESULTS = REPO / "benchmarks" / "results.md"
+DOCS = REPO / "docs" / "performance.md"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+def _sections():
+    from . import bench_optim, bench_startup, bench_training
+
+    return {
+        1: bench_optim.step_vs_floor,
+        2: bench_optim.many_tensors,
+        3: bench_optim.against_torch,
+        4: bench_training.training_loop,
+        5: bench_training.engine_overhead,
+        6: bench_startup.startup,
+    }
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="minigrad's performance suite (see benchmarks/README.md)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes: checks that the suite runs, in seconds")
+    parser.add_argument("--sections", type=int, nargs="+", metavar="N",
+                        choices=range(1, 7), help="run only these sections (1-6)")
+    parser.add_argument("--out", help="write the Markdown table here (default: "
+                        "benchmarks/results.md for a full run, stdout for smoke)")
+    parser.add_argument("--no-docs", action="store_true",
+                        help="do not update the results block of "
+                        "docs/performance.md (never updated by smoke runs or "
+                        "runs of some sections)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="threads for numba and torch (default: all cores)")
+    parser.add_argument("--check", action="store_true",
+                        help="exit with status 1 if any target is missed")
+    return parser.parse_args(argv)
+
+
+def _update_docs(markdown):
+    text = DOCS.read_text()
+    block = f"{BEGIN}\n{markdown}{END}"
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{DOCS} has no {BEGIN} ... {END} block to update")
+    DOCS.write_text(pattern.sub(lambda _: block, text))
+
+
+def main(argv=None):
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    sizes = Sizes(threads=args.threads, **(SMOKE if args.smoke else {}))
+    import numba
+
+    numba.set_num_threads(min(sizes.threads, numba.config.NUMBA_NUM_THREADS))
+    info = machine_info(sizes.threads)
+    chosen = sorted(set(args.sections or range(1, 7)))
+    sections = []
+    for number, run in _sections().items():
+        if number not in chosen:
+            continue
+        print(f"section {number} ...", file=sys.stderr, flush=True)
+        try:
+            sections.append(run(sizes))
+        except Exception as err:  # report it, keep the other sections
+            traceback.print_exc()
+            failed = Section(f"{number}. (failed)")
+            failed.skipped = f"error: {type(err).__name__}: {err}"
+            sections.append(failed)
+    markdown = render(sections, info, command_line(), args.smoke)
+    out = args.out or (None if args.smoke else RESULTS)
+    if out is None:
+        print(markdown)
+    else:
+        with open(out, "w") as fh:
+            fh.write(markdown)
+        print(f"wrote {out}", file=sys.stderr)
+    if not (args.smoke or args.no_docs or args.sections):
+        _update_docs(markdown)
+        print(f"updated {DOCS}", file=sys.stderr)
+    errors = [s for s in sections if s.skipped.startswith("error")]
+    missed = [t for s in sections for t in s.targets if not t.passed]
+    if errors:
+        return 2
+    return 1 if (args.check and missed) else 0
