@@ -154,8 +154,6 @@ class DataLoader:
         if bool(state["shuffle"]) != self.shuffle:
             raise ValueError(f"state was saved with shuffle={bool(state['shuffle'])}"
                              f" but this loader has shuffle={self.shuffle}")
-        if batch == len(self):  # the saved epoch had just finished
-            epoch, batch = epoch + 1, 0
         self.seed, self._epoch, self._batch = seed, epoch, batch
         self._resume = True
 
