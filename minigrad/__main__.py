@@ -1,0 +1,4 @@
+"""``python -m minigrad`` runs the command line (see minigrad.cli)."""
+from minigrad.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,75 @@
+"""The ``minigrad`` command: ``minigrad compare | train | paths | graph``.
+
+Run ``minigrad --help`` or ``minigrad <command> --help``; each page explains
+what the command shows and why. Entry point: :func:`main` (the console script
+``minigrad`` and ``python -m minigrad`` both call it).
+"""
+import argparse
+import sys
+
+from . import _args, compare, graph, paths, train
+
+DESCRIPTION = """\
+minigrad: see backpropagation and optimization at work.
+
+commands:
+  compare   train the same MLP with each of the seven optimizers (SGD,
+            Momentum, AdaGrad, RMSProp, Adam, AdamW, LAMB) from the same
+            initial weights on the same batches; print a table and save loss
+            curves. Start here.
+  train     train one MLP with one optimizer; save a checkpoint and,
+            optionally, a picture of the decision boundary.
+  paths     watch the optimizers walk down 2-D loss surfaces (a ravine,
+            Rosenbrock's valley, a saddle) over contour plots.
+  graph     draw the computation graph that backward() walks.
+
+Every command takes --help with a longer explanation and examples.
+Pictures need matplotlib (plots) and the Graphviz 'dot' program (graphs):
+  pip install "minigrad[viz]"   and e.g.   sudo apt-get install graphviz
+"""
+
+EPILOG = """\
+examples:
+  minigrad compare
+  minigrad compare --dataset moons --optimizers sgd,adam --lr sgd=0.3
+  minigrad paths --surface ravine
+  minigrad train --optimizer lamb --plot boundary.png
+  minigrad graph --model 2,16,1 -o mlp.svg
+"""
+
+
+def build_parser():
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="minigrad", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version",
+                        version=f"minigrad {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                title="commands (see above)")
+    sub.required = True
+    for module in (compare, train, paths, graph):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; returns the exit status (0 = success)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except graph._UsageError as exc:
+        parser.error(str(exc))
+    except KeyboardInterrupt:
+        print("\nminigrad: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, RuntimeError, OSError) as exc:
+        # e.g. an invalid hyperparameter, backend="cuda" without a GPU, an
+        # unwritable output path: say what went wrong, without a traceback
+        print(f"minigrad {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+__all__ = ["main", "build_parser", "_args"]

@@ -1,0 +1,153 @@
+"""Argument types and messages shared by the subcommands.
+
+Argument types raise ``argparse.ArgumentTypeError``, so a bad value gets
+argparse's usual "error: argument --x: ..." line and exit status 2, with the
+valid choices named in the message.
+"""
+import argparse
+import sys
+
+from ..viz.registry import OPTIMIZERS
+
+BACKENDS = ("cpu", "numpy", "cuda")
+BACKEND_HELP = (
+    "how the update rule runs: 'cpu' = Numba @njit kernel, "
+    "'numpy' = the readable NumPy reference, 'cuda' = Numba @cuda.jit kernel "
+    "(needs an NVIDIA GPU). All three give the same numbers up to rounding.")
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, got {value}")
+    return value
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"expected a positive finite number, got {text!r}")
+    return value
+
+
+def optimizer_name(text):
+    key = text.strip().lower()
+    if key not in OPTIMIZERS:
+        raise argparse.ArgumentTypeError(
+            f"unknown optimizer {text!r} (choose from {', '.join(OPTIMIZERS)})")
+    return key
+
+
+def optimizer_list(text):
+    """"sgd,adam" -> ["sgd", "adam"]; "all" -> all seven."""
+    if text.strip().lower() == "all":
+        return list(OPTIMIZERS)
+    names = [optimizer_name(part) for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list from {', '.join(OPTIMIZERS)}")
+    return list(dict.fromkeys(names))  # drop repeats, keep order
+
+
+def lr_setting(text):
+    """"adam=0.01" -> {"adam": 0.01}; "adam=0.01,sgd=0.1" -> two entries;
+    a bare "0.05" -> {"*": 0.05} (every optimizer)."""
+    out = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        name, sep, value = part.partition("=")
+        if not sep:
+            name, value = "*", name
+        else:
+            name = optimizer_name(name)
+        try:
+            lr = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"bad learning rate {value!r} in {text!r}; write NAME=VALUE, "
+                f"e.g. adam=0.01") from None
+        if not lr > 0 or lr == float("inf"):
+            raise argparse.ArgumentTypeError(
+                f"learning rate must be positive and finite, got {value!r}")
+        out[name] = lr
+    if not out:
+        raise argparse.ArgumentTypeError("empty --lr; write e.g. adam=0.01")
+    return out
+
+
+def merge_lrs(settings, names):
+    """Flatten repeated --lr options into {name: lr} for ``names``."""
+    merged = {}
+    for setting in settings or ():
+        for key, lr in setting.items():
+            for name in (names if key == "*" else [key]):
+                merged[name] = lr
+    return merged
+
+
+def model_sizes(text):
+    """"2,16,1" -> [2, 16, 1]."""
+    try:
+        sizes = [int(p) for p in text.replace("x", ",").split(",") if p.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected layer sizes like 2,16,16,1, got {text!r}") from None
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected at least two positive layer sizes like 2,16,1, got "
+            f"{text!r}")
+    return sizes
+
+
+def hidden_sizes(text):
+    """"32,32" -> (32, 32); "" or "none" -> () (a linear model)."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    try:
+        sizes = tuple(int(p) for p in text.split(",") if p.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected hidden sizes like 32,32, got {text!r}") from None
+    if min(sizes, default=1) < 1:
+        raise argparse.ArgumentTypeError(
+            f"hidden sizes must be positive, got {text!r}")
+    return sizes
+
+
+def warn(message):
+    """A non-fatal problem: the run goes on without this part."""
+    print(f"minigrad: warning: {message}", file=sys.stderr)
+
+
+def progress_bar(total, enabled, desc=""):
+    """A tqdm bar on stderr; ``enabled=None`` shows it only on a terminal."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    disable = None if enabled is None else not enabled
+    return tqdm(total=total, disable=disable, desc=desc, unit="epoch",
+                leave=False, file=sys.stderr)
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keep our paragraphs as written; show defaults that say something."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        silent = action.default is None or action.default is False or \
+            action.default == argparse.SUPPRESS
+        if not silent and "default" not in text and action.option_strings:
+            text += " (default: %(default)s)"
+        return text

@@ -1,0 +1,122 @@
+"""``minigrad paths``: watch the optimizers walk down 2-D landscapes."""
+import os
+
+from . import _args
+from ..viz.registry import OPTIMIZERS
+from ..viz.surfaces import SURFACES
+
+DESCRIPTION = """\
+Run each optimizer from the same start point on small 2-D loss surfaces and
+draw the path it takes over the contour lines, next to a plot of the loss
+along the way (f - f_min, log scale).
+
+The point (x, y) is one minigrad Parameter of shape (2,). Each step sets its
+.grad to the surface's exact gradient and calls opt.step() -- the very update
+that trains a network, on a landscape small enough to look at:
+
+  ravine      f = x^2/50 + y^2: steep walls, a shallow floor (condition number
+              50). SGD zig-zags across; Momentum averages the zig-zag away;
+              RMSProp/Adam rescale each coordinate.
+  rosenbrock  f = (1-x)^2 + 100 (y-x^2)^2: a curved, flat valley; getting
+              into it is easy, following it to (1, 1) is slow. AdaGrad's steps
+              shrink as it accumulates gradients; LAMB's step is proportional
+              to |p|, so it creeps where the valley passes near the origin.
+  saddle      f = x^2/2 + y^4/4 - y^2/2, started almost on the ridge: plain
+              gradient steps take long to leave the saddle, rules that divide
+              by the gradient's size leave at once.
+
+Each optimizer uses the learning rate listed for it in
+minigrad/viz/surfaces.py (chosen so every rule is stable and shows its
+character); override with --lr NAME=VALUE.
+"""
+
+EPILOG = """\
+examples:
+  minigrad paths                              # all three surfaces
+  minigrad paths --surface ravine --optimizers sgd,momentum
+  minigrad paths --surface rosenbrock --steps 3000 --lr adam=0.02
+  minigrad paths --per-optimizer --out-dir docs/img   # one picture per rule
+"""
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "paths", help="optimizer trajectories on 2-D test surfaces",
+        description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=_args.Formatter)
+    p.add_argument("--surface", default="all",
+                   choices=["all", *SURFACES],
+                   help="which landscape")
+    p.add_argument("--optimizers", type=_args.optimizer_list,
+                   default="all", metavar="NAMES",
+                   help=f"comma-separated subset of {','.join(OPTIMIZERS)}")
+    p.add_argument("--steps", type=_args.positive_int, default=None,
+                   help="steps per run (default: the surface's own, "
+                        + ", ".join(f"{k} {s.steps}" for k, s in
+                                    SURFACES.items()) + ")")
+    p.add_argument("--lr", type=_args.lr_setting, action="append",
+                   metavar="NAME=VALUE",
+                   help="learning rate for one optimizer (repeatable)")
+    p.add_argument("--backend", choices=_args.BACKENDS, default="numpy",
+                   help=_args.BACKEND_HELP + " numpy is the default here: "
+                   "two numbers need no kernel.")
+    p.add_argument("--out-dir", default=".", metavar="DIR",
+                   help="pictures go here as paths-<surface>.png")
+    p.add_argument("--per-optimizer", action="store_true",
+                   help="also save paths-<optimizer>.png: one rule on every "
+                        "chosen surface")
+    p.add_argument("--no-plot", action="store_true",
+                   help="print the table only")
+    p.set_defaults(run=run)
+    return p
+
+
+def run(args):
+    from ..viz.registry import display_name
+    from ..viz.surfaces import path_losses, run_paths
+
+    names = list(SURFACES) if args.surface == "all" else [args.surface]
+    lrs = _args.merge_lrs(args.lr, args.optimizers)
+    all_paths = {}
+    for sname in names:
+        surface = SURFACES[sname]
+        paths = run_paths(surface, args.optimizers, lrs=lrs, steps=args.steps,
+                          backend=args.backend)
+        all_paths[sname] = paths
+        print(f"\n{surface.title} ({sname}), start {surface.start}, "
+              f"minimum {surface.minimum}")
+        print(f"{'optimizer':<10} {'lr':>8} {'final (x, y)':>20} "
+              f"{'final f-fmin':>13} {'best f-fmin':>12}")
+        for name, points in paths.items():
+            gaps = path_losses(surface, points)
+            x, y = points[-1]
+            lr = lrs.get(name, surface.lrs[name])
+            print(f"{display_name(name):<10} {lr:>8g} "
+                  f"{f'({x:.3f}, {y:.3f})':>20} {gaps[-1]:>13.3e} "
+                  f"{gaps.min():>12.3e}")
+    if not args.no_plot:
+        _plot(all_paths, args)
+    return 0
+
+
+def _plot(all_paths, args):
+    from ..viz import plots
+
+    os.makedirs(args.out_dir, exist_ok=True)
+    saved = []
+    try:
+        for sname, paths in all_paths.items():
+            out = os.path.join(args.out_dir, f"paths-{sname}.png")
+            plots.plot_paths(SURFACES[sname], paths, out)
+            saved.append(out)
+        if args.per_optimizer:
+            for name in args.optimizers:
+                out = os.path.join(args.out_dir, f"paths-{name}.png")
+                pairs = [(SURFACES[s], p[name]) for s, p in all_paths.items()]
+                plots.plot_optimizer_paths(name, pairs, out)
+                saved.append(out)
+    except plots.MissingDependencyError as exc:
+        _args.warn(f"no pictures saved: {exc}")
+        return
+    print("\npictures saved: " + ", ".join(saved))
+

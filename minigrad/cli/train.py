@@ -1,0 +1,128 @@
+"""``minigrad train``: one optimizer, one dataset, a checkpoint at the end."""
+import argparse
+
+from . import _args
+from ..viz.registry import TRAINING_LRS
+
+DESCRIPTION = """\
+Train an MLP classifier on a toy dataset with one optimizer.
+
+Each step takes a mini-batch, computes the cross-entropy loss of the MLP's
+outputs (logits), runs backward() to fill every parameter's .grad, and lets
+the optimizer update the parameters:
+
+    loss = F.cross_entropy(model(xb), yb)
+    opt.zero_grad(); loss.backward(); opt.step()
+
+At the end it prints the loss and accuracy on the training set and on
+held-out points, saves a checkpoint (the model's and optimizer's state dicts,
+written with mg.save, read back with mg.load) and, with --plot, a picture of
+the decision boundary: the plane coloured by the class the model predicts.
+"""
+
+EPILOG = """\
+examples:
+  minigrad train                                   # adam on moons
+  minigrad train --dataset spirals --optimizer lamb --epochs 80 --plot b.png
+  minigrad train --optimizer sgd --lr 0.3 --checkpoint sgd.ckpt
+
+reload a checkpoint in Python:
+  state = mg.load("minigrad-train.ckpt")
+  model = nn.MLP(list(state["sizes"])); model.load_state_dict(state["model"])
+"""
+
+
+def add_parser(subparsers):
+    from ..viz.experiments import DATASETS
+
+    p = subparsers.add_parser(
+        "train", help="train one MLP with one optimizer, save a checkpoint",
+        description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=_args.Formatter)
+    p.add_argument("--dataset", default="moons", choices=list(DATASETS),
+                   help="toy problem, generated in memory")
+    p.add_argument("--samples", type=_args.positive_int, default=600,
+                   help="points in the dataset (a quarter is held out)")
+    p.add_argument("--optimizer", type=_args.optimizer_name, default="adam",
+                   metavar="NAME",
+                   help=f"one of {', '.join(TRAINING_LRS)}")
+    p.add_argument("--lr", type=_args.positive_float, default=None,
+                   help="learning rate (default: the optimizer's entry in "
+                        f"{', '.join(f'{k}={v:g}' for k, v in TRAINING_LRS.items())})")
+    p.add_argument("--epochs", type=_args.positive_int, default=40)
+    p.add_argument("--batch-size", type=_args.positive_int, default=32)
+    p.add_argument("--hidden", type=_args.hidden_sizes, default="32,32",
+                   metavar="SIZES", help="hidden layer widths, e.g. 64,64")
+    p.add_argument("--backend", choices=_args.BACKENDS, default="cpu",
+                   help=_args.BACKEND_HELP)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint", default="minigrad-train.ckpt",
+                   metavar="PATH", help="where to save the trained state")
+    p.add_argument("--no-checkpoint", action="store_true",
+                   help="do not save a checkpoint")
+    p.add_argument("--plot", metavar="PATH",
+                   help="save a decision-boundary picture here")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction,
+                   default=None,
+                   help="progress bar on stderr (default: only on a terminal)")
+    p.set_defaults(run=run)
+    return p
+
+
+def run(args):
+    from ..viz import experiments
+    from ..viz.registry import display_name, optimizer_class
+
+    lr = TRAINING_LRS[args.optimizer] if args.lr is None else args.lr
+    task = experiments.make_task(args.dataset, args.samples, seed=args.seed)
+    sizes = [task.X_train.shape[1], *args.hidden, task.n_classes]
+    model = experiments.build_model(sizes, args.seed)
+    opt = optimizer_class(args.optimizer)(model.parameters(), lr=lr,
+                                          backend=args.backend)
+    print(f"minigrad train: {display_name(args.optimizer)}(lr={lr:g}, "
+          f"backend={args.backend}) on {args.dataset}, MLP {sizes}, "
+          f"{args.epochs} epochs of batch {args.batch_size}")
+    bar = _args.progress_bar(args.epochs, args.progress, desc="training")
+    try:
+        result = experiments.train(model, opt, task, args.epochs,
+                                   args.batch_size, seed=args.seed,
+                                   progress=bar, name=args.optimizer, lr=lr)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"final training loss {result.final_loss:.4f}  "
+          f"train accuracy {result.train_acc:.3f}  "
+          f"held-out accuracy {result.test_acc:.3f}  "
+          f"({result.curve_steps[-1] if result.curve_steps else 0} steps, "
+          f"{result.wall_time:.2f} s)")
+    if result.diverged:
+        _args.warn("the loss became non-finite: try a smaller --lr")
+    if not args.no_checkpoint:
+        import minigrad as mg
+
+        mg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                 "sizes": sizes, "optimizer_name": args.optimizer, "lr": lr,
+                 "dataset": args.dataset, "epochs": args.epochs,
+                 "seed": args.seed}, args.checkpoint)
+        print(f"checkpoint saved to {args.checkpoint}")
+    if args.plot:
+        _plot(model, task, args, result)
+    return 1 if result.diverged else 0
+
+
+def _plot(model, task, args, result):
+    import numpy as np
+
+    from ..viz import experiments, plots
+
+    X = np.concatenate([task.X_train, task.X_test])
+    y = np.concatenate([task.y_train, task.y_test])
+    try:
+        plots.plot_decision_boundary(
+            lambda points: experiments.predict(model, points), X, y,
+            args.plot, title=f"{args.optimizer} on {args.dataset}: held-out "
+                             f"accuracy {result.test_acc:.2f}")
+    except plots.MissingDependencyError as exc:
+        _args.warn(f"no plot saved: {exc}")
+        return
+    print(f"decision boundary saved to {args.plot}")
