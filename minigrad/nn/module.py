@@ -1,0 +1,205 @@
+"""``Module`` and ``Parameter``: the bookkeeping every layer shares.
+
+A module finds its parameters by looking at its own attributes: a
+``Parameter``, a sub-``Module``, or a list, tuple or dict holding them. There is
+nothing to register:
+
+    >>> class Net(Module):
+    ...     def __init__(self):
+    ...         self.hidden = [Linear(2, 8), Linear(8, 8)]
+    ...         self.out = Linear(8, 1)
+
+names its parameters ``hidden.0.weight, hidden.0.bias, hidden.1.weight, ...,
+out.bias``. A parameter (or module) reachable twice is reported once, under the
+first name found, so weight sharing does not make an optimizer step it twice.
+"""
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module owns and an optimizer updates.
+
+    Same as ``Tensor(data, requires_grad=True)``; the data must be floating
+    point (float32 or float64; Python numbers and lists get the default dtype).
+    """
+
+    def __init__(self, data, dtype=None, name=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        super().__init__(data, requires_grad=True, dtype=dtype, name=name)
+        if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise TypeError(f"a Parameter must be float32 or float64, got "
+                            f"{self.dtype}")
+
+    def __repr__(self):
+        return f"Parameter(shape={self.shape}, dtype={self.dtype})"
+
+
+def _members(value, prefix):
+    """(name, item) for a Parameter/Module, or the items of a list/tuple/dict."""
+    if isinstance(value, (Parameter, Module)):
+        yield prefix, value
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            if isinstance(item, (Parameter, Module)):
+                yield f"{prefix}.{i}", item
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (Parameter, Module)):
+                yield f"{prefix}.{key}", item
+
+
+class Module:
+    """Base class of layers and models: subclass it and write ``forward``.
+
+    - ``model(x)`` calls ``model.forward(x)``.
+    - ``parameters()`` / ``named_parameters()`` walk the attributes (see the
+      module docstring); names are dotted paths such as ``"0.weight"``.
+    - ``train()`` / ``eval()`` set ``training`` on every submodule (no layer
+      here behaves differently, but user layers such as dropout can).
+    - ``zero_grad()`` zeroes every parameter's ``.grad`` in place.
+    - ``state_dict()`` / ``load_state_dict()`` save and restore the values.
+
+    Subclasses need not call ``super().__init__()``.
+    """
+
+    training = True  # class default; train()/eval() set it per instance
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # --- discovery ----------------------------------------------------------
+    def _children_and_params(self):
+        """(name, Module or Parameter) directly held by this module, in order."""
+        for attr, value in vars(self).items():
+            yield from _members(value, attr)
+
+    def _walk(self):
+        """(dotted name, item) for every submodule and parameter, depth first
+        in attribute order, each object once (first name wins). Iterative, so
+        deep nesting cannot hit the recursion limit."""
+        seen = {id(self)}
+        stack = [("", self)]
+        while stack:
+            name, item = stack.pop()
+            yield name, item
+            if isinstance(item, Module):
+                inner = []
+                for child_name, child in item._children_and_params():
+                    if id(child) not in seen:
+                        seen.add(id(child))
+                        inner.append((f"{name}.{child_name}" if name
+                                      else child_name, child))
+                stack.extend(reversed(inner))
+
+    def named_modules(self):
+        """(dotted name, module) for this module (named "") and every
+        submodule, each once."""
+        return ((n, m) for n, m in self._walk() if isinstance(m, Module))
+
+    def modules(self):
+        return (module for _, module in self.named_modules())
+
+    def named_parameters(self):
+        """(dotted name, Parameter) for every parameter, each exactly once, in
+        the order the attributes were set (depth first)."""
+        return ((n, p) for n, p in self._walk() if isinstance(p, Parameter))
+
+    def parameters(self):
+        """Every Parameter once, in the order of ``named_parameters()``."""
+        return (p for _, p in self.named_parameters())
+
+    def num_parameters(self):
+        """Total number of scalars in the parameters."""
+        return sum(p.size for p in self.parameters())
+
+    # --- modes and gradients --------------------------------------------------
+    def train(self, mode=True):
+        """Set training mode (``mode=False`` is ``eval()``); returns self."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"mode must be True or False, got {mode!r}")
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self, set_to_none=False):
+        """Zero every parameter's gradient.
+
+        By default the existing ``.grad`` arrays are filled with zeros in place
+        (an optimizer may hold them); ``set_to_none=True`` drops them instead,
+        which is PyTorch's default.
+        """
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad[...] = 0
+
+    # --- saving and loading ---------------------------------------------------
+    def state_dict(self):
+        """``{name: copy of the parameter's array}`` in parameter order.
+
+        Copies, unlike PyTorch: training on does not change a saved state.
+        """
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy the values of ``state_dict`` into the parameters, in place.
+
+        All or nothing: every key, shape and dtype is checked before anything
+        is written, and a problem raises ``KeyError`` (missing or unexpected
+        key; ``strict=False`` allows both) or ``ValueError``/``TypeError``
+        (shape or dtype), naming the key. The parameters' arrays keep their
+        identity, so an optimizer holding them stays attached.
+        """
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"state_dict must be a dict, got "
+                            f"{type(state_dict).__name__}")
+        params = dict(self.named_parameters())
+        missing = [k for k in params if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in params]
+        if strict and (missing or unexpected):
+            raise KeyError(f"{type(self).__name__}.load_state_dict: missing keys "
+                           f"{missing}, unexpected keys {unexpected}")
+        checked = []
+        for name, p in params.items():
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            array = value.data if isinstance(value, Tensor) else value
+            if not isinstance(array, np.ndarray):
+                raise TypeError(f"state_dict[{name!r}] must be a NumPy array or "
+                                f"Tensor, got {type(value).__name__}")
+            if array.shape != p.shape:
+                raise ValueError(f"state_dict[{name!r}] has shape {array.shape}, "
+                                 f"the parameter has shape {p.shape}")
+            if array.dtype != p.dtype:
+                raise TypeError(f"state_dict[{name!r}] has dtype {array.dtype}, "
+                                f"the parameter has dtype {p.dtype}")
+            checked.append((p, array))
+        for p, array in checked:
+            np.copyto(p.data, array)
+
+    # --- printing ---------------------------------------------------------------
+    def extra_repr(self):
+        """Settings shown inside the parentheses of ``repr``."""
+        return ""
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        children = [(n, m) for n, m in self._children_and_params()
+                    if isinstance(m, Module)]
+        if not children:
+            return lines[0] + ")"
+        for name, module in children:
+            inner = repr(module).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {inner}")
+        return "\n".join(lines) + "\n)"
