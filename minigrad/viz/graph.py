@@ -47,7 +47,7 @@ _STYLE = {
     "intermediate": "#ffffff",
 }
 _OP_FILL = "#fff3bf"
-_GRAPH_ATTRS = ('rankdir=LR fontname=Helvetica',
+_GRAPH_ATTRS = ('graph [rankdir=LR fontname=Helvetica]',
                 'node [fontname=Helvetica fontsize=10]',
                 'edge [fontname=Helvetica fontsize=9]')
 
@@ -434,5 +434,7 @@ def _digraph_class():
             except GraphvizNotFoundError:
                 return {"text/plain": DOT_INSTALL + "\n\n" + self.source}
 
+    MinigradDigraph.__qualname__ = "MinigradDigraph"
+    MinigradDigraph.__module__ = __name__
     _DIGRAPH_CLASS.append(MinigradDigraph)
     return MinigradDigraph
