@@ -60,8 +60,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except graph._UsageError as exc:
-        parser.error(str(exc))
     except KeyboardInterrupt:
         print("\nminigrad: interrupted", file=sys.stderr)
         return 130

@@ -1,5 +1,6 @@
 """``minigrad graph``: draw the computation graph of an example or a model."""
 import os
+import re
 import sys
 
 from . import _args
@@ -57,7 +58,7 @@ def add_parser(subparsers):
     p.add_argument("--max-nodes", type=_args.positive_int, default=150,
                    help="draw at most this many nodes (nearest the output)")
     p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, parser=p)
     return p
 
 
@@ -118,9 +119,9 @@ def run(args):
         suffix = os.path.splitext(args.output)[1].lstrip(".").lower()
         fmt = suffix if suffix in FORMATS else None
         if fmt is None:
-            raise _UsageError(f"cannot tell the format from {args.output!r}; "
-                              f"use a suffix or --format from "
-                              f"{', '.join(FORMATS)}")
+            args.parser.error(f"cannot tell the format from "
+                              f"{args.output!r}; use a suffix or --format "
+                              f"from {', '.join(FORMATS)}")
     fmt = fmt or ("dot" if args.output == "-" else "svg")
     output = args.output or f"minigrad-graph.{fmt}"
 
@@ -134,9 +135,10 @@ def run(args):
     show = not args.no_data
     source = viz_graph.to_dot(root, show_data=show, show_grad=show,
                               names=names, max_nodes=args.max_nodes)
-    n_nodes = source.count("[label=") - source.count("->")
-    print(f"minigrad graph: {what}: {n_nodes} nodes, "
-          f"{source.count('->')} edges", file=sys.stderr)
+    n_nodes = len(re.findall(r"^\t\w+ \[label=", source, re.M))
+    n_edges = len(re.findall(r"^\t\w+ -> ", source, re.M))
+    print(f"minigrad graph: {what}: {n_nodes} nodes, {n_edges} edges",
+          file=sys.stderr)
     if fmt == "dot":
         return _write_dot(source, output)
     try:
@@ -163,7 +165,3 @@ def _write_dot(source, path):
     print(f"DOT text saved to {path} (render it with: dot -Tsvg {path} "
           f"-o graph.svg)")
     return 0
-
-
-class _UsageError(ValueError):
-    """A bad combination of arguments; main() turns it into a usage error."""

@@ -185,8 +185,8 @@ class _Display:
         self.nodes[key] = (label, attrs)
 
 
-def _build(output, names, show_data, show_grad, max_values, max_chain):
-    g = _Graph(output)
+def _build(g, names, show_data, show_grad, max_values, max_chain):
+    output = g.output
     tkey = {tid: f"t{i}" for i, tid in enumerate(g.tensors)}
     fkey = {fid: f"f{i}" for i, fid in enumerate(g.functions)}
 
@@ -269,7 +269,7 @@ def _build(output, names, show_data, show_grad, max_values, max_chain):
     for tid, fid in g.creator.items():
         if tid not in hidden:
             d.edges.append((fkey[chain_head.get(fid, fid)], tkey[tid], None))
-    return d, g, tkey
+    return d, tkey
 
 
 def _collapse(d, g, tkey, names):
@@ -350,9 +350,11 @@ def _body(tensor, show_data, show_grad, names, frame, max_nodes,
     if collapse not in (True, False, "auto"):
         raise ValueError(f"collapse must be True, False or 'auto', got "
                          f"{collapse!r}")
+    g = _Graph(tensor)
     known = _collect_names(names, frame)
-    d, g, tkey = _build(tensor, known, show_data, show_grad, max_values,
-                        max_chain)
+    known.update({tid: t.name for tid, t in g.tensors.items()
+                  if getattr(t, "name", None)})   # Tensor.name wins
+    d, tkey = _build(g, known, show_data, show_grad, max_values, max_chain)
     if collapse is True or (collapse == "auto" and len(d.nodes) > collapse_above):
         _collapse(d, g, tkey, known)
     _truncate(d, tkey[id(tensor)], max_nodes)
