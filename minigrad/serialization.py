@@ -218,6 +218,7 @@ def _atomic_write(path, members):
                     with zf.open(info, "w", force_zip64=True) as member:
                         np.lib.format.write_array(member, array, allow_pickle=False)
             file.flush()
+            _set_mode(file.fileno(), path)
             os.fsync(file.fileno())
         os.replace(tmp_path, path)
     except BaseException:
@@ -227,6 +228,20 @@ def _atomic_write(path, members):
             pass
         raise
     _fsync_directory(directory)
+
+
+def _set_mode(fd, path):
+    """mkstemp makes files only the owner can read; give the checkpoint the
+    mode the file it replaces had, or what ``open`` would have given it."""
+    if not hasattr(os, "fchmod"):
+        return
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.fchmod(fd, mode)
 
 
 def _fsync_directory(directory):

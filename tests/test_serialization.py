@@ -358,3 +358,16 @@ def test_content_changed_behind_the_zip_checksums_is_detected(tmp_path):
                                               b"0x1.0000000000000p+1"))
     with pytest.raises(CheckpointError, match="manifest does not match"):
         mg.load(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "fchmod"), reason="POSIX file modes")
+def test_file_mode_is_that_of_a_normal_file_or_the_replaced_one(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        mg.save({"a": 1}, tmp_path / "new.npz")
+        assert (tmp_path / "new.npz").stat().st_mode & 0o777 == 0o644
+        os.chmod(tmp_path / "new.npz", 0o600)
+        mg.save({"a": 2}, tmp_path / "new.npz")
+        assert (tmp_path / "new.npz").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(umask)
