@@ -11,6 +11,8 @@ NumPy reference, a Numba CPU kernel and a Numba CUDA kernel.
 Names are resolved lazily (PEP 562) so that ``import minigrad`` stays fast:
 nothing heavier than NumPy is imported until it is used.
 """
+import sys
+import types
 from importlib import import_module
 
 __version__ = "0.1.0"
@@ -59,3 +61,17 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """Importing the submodule ``minigrad.gradcheck`` makes Python bind it as
+    the package attribute ``gradcheck``, which would hide the function
+    ``mg.gradcheck``; a submodule never replaces an exported name."""
+
+    def __setattr__(self, name, value):
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
