@@ -114,6 +114,8 @@ def test_spirals_n_classes_alias():
     (lambda: make_blobs(10, centers=np.ones(3)), ValueError, "centers"),
     (lambda: make_blobs(10, centers=[[0, np.inf], [1, 1]]), ValueError, "finite"),
     (lambda: make_blobs(10, center_box=(1, 0)), ValueError, "center_box"),
+    (lambda: make_blobs(10, center_box=5), ValueError, "center_box"),
+    (lambda: make_blobs(10, centers=[[0, 1], [2]]), ValueError, "centers"),
 ])
 def test_bad_generator_arguments(call, error, match):
     with pytest.raises(error, match=match):

@@ -101,13 +101,13 @@ def test_train_eval_recurse_and_return_self():
         net.train("no")
 
 
-def test_zero_grad_in_place_keeps_identity_and_set_to_none():
+def test_zero_grad_to_none_or_in_place_keeping_identity():
     model = nn.Linear(3, 2)
     model(mg.Tensor(np.ones((4, 3), np.float32))).sum().backward()
     grad = model.weight.grad
-    model.zero_grad()
+    model.zero_grad(set_to_none=False)
     assert model.weight.grad is grad and not grad.any()
-    model.zero_grad(set_to_none=True)
+    model.zero_grad()
     assert model.weight.grad is None and model.bias.grad is None
 
 

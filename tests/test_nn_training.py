@@ -1,5 +1,8 @@
 """End to end: MLPs trained on the toy data sets reach high training accuracy,
 deterministically for a seed, in a few seconds."""
+import pathlib
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -122,3 +125,11 @@ def test_loss_decreases_with_plain_gradient_descent(clip):
             p.data -= 0.5 * p.grad
         losses.append(loss.item())
     assert losses[-1] < 0.8 * losses[0]
+
+
+def test_train_from_scratch_example_runs_and_exits_0():
+    script = pathlib.Path(__file__).parents[1] / "examples" / "train_from_scratch.py"
+    done = subprocess.run([sys.executable, str(script), "--epochs", "30"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "final training accuracy" in done.stdout

@@ -145,12 +145,16 @@ def make_blobs(n_samples=100, noise=1.0, centers=3, n_features=2,
     ``(n_classes, n_features)`` giving them explicitly (``n_features`` is then
     taken from it).
     """
-    if np.ndim(centers) == 0:
+    if np.isscalar(centers):
         n_classes = check_int("centers", centers, 2)
         n_features = check_int("n_features", n_features, 1)
         center_array = None
     else:
-        center_array = np.asarray(centers)
+        try:
+            center_array = np.asarray(centers)
+        except ValueError:  # ragged nested lists
+            raise ValueError(f"centers must be an int or an array of shape "
+                             f"(n_classes, n_features), got {centers!r}") from None
         if center_array.ndim != 2 or not np.issubdtype(center_array.dtype, np.number) \
                 or np.iscomplexobj(center_array):
             raise ValueError(
@@ -163,6 +167,9 @@ def make_blobs(n_samples=100, noise=1.0, centers=3, n_features=2,
         n_classes, n_features = center_array.shape
     n, noise, gen, n_classes = _start(n_samples, noise, seed, n_classes)
     if center_array is None:
+        if not isinstance(center_box, (tuple, list)) or len(center_box) != 2:
+            raise ValueError(f"center_box must be a pair (low, high), got "
+                             f"{center_box!r}")
         low = check_real("center_box[0]", center_box[0])
         high = check_real("center_box[1]", center_box[1])
         if not low < high:

@@ -59,7 +59,7 @@ class Module:
       module docstring); names are dotted paths such as ``"0.weight"``.
     - ``train()`` / ``eval()`` set ``training`` on every submodule (no layer
       here behaves differently, but user layers such as dropout can).
-    - ``zero_grad()`` zeroes every parameter's ``.grad`` in place.
+    - ``zero_grad()`` resets every parameter's ``.grad`` (to None).
     - ``state_dict()`` / ``load_state_dict()`` save and restore the values.
 
     Subclasses need not call ``super().__init__()``.
@@ -130,12 +130,10 @@ class Module:
     def eval(self):
         return self.train(False)
 
-    def zero_grad(self, set_to_none=False):
-        """Zero every parameter's gradient.
-
-        By default the existing ``.grad`` arrays are filled with zeros in place
-        (an optimizer may hold them); ``set_to_none=True`` drops them instead,
-        which is PyTorch's default.
+    def zero_grad(self, set_to_none=True):
+        """Forget every parameter's gradient: set ``.grad`` to None (default,
+        as in PyTorch and ``opt.zero_grad()``), or with ``set_to_none=False``
+        fill the existing arrays with zeros in place (keeping their identity).
         """
         for p in self.parameters():
             if set_to_none:
