@@ -1,0 +1,27 @@
+"""Optimizers: seven update rules, each on three backends.
+
+``SGD, Momentum, AdaGrad, RMSProp, Adam, AdamW, LAMB`` take ``params`` (an
+iterable of parameters or of param-group dicts), their hyperparameters, and
+``backend="cpu"`` (Numba ``@njit``, default), ``"cuda"`` (Numba ``@cuda.jit``)
+or ``"numpy"`` (the readable reference), plus ``on_nonfinite=None | "raise" |
+"skip"`` to refuse steps on NaN/Inf gradients. See ``docs/kernels.md`` for how
+one rule's math becomes both kernels. Importing this package does not import
+Numba; the kernels are compiled (or loaded from cache) at the first step.
+"""
+from .adagrad import AdaGrad
+from .adam import Adam, AdamW
+from .lamb import LAMB
+from .optimizer import Optimizer
+from .rmsprop import RMSProp
+from .sgd import SGD, Momentum
+
+__all__ = ["Optimizer", "SGD", "Momentum", "AdaGrad", "RMSProp", "Adam",
+           "AdamW", "LAMB", "lr_scheduler"]
+
+
+def __getattr__(name):
+    if name == "lr_scheduler":
+        from . import lr_scheduler
+
+        return lr_scheduler
+    raise AttributeError(f"module 'minigrad.optim' has no attribute {name!r}")

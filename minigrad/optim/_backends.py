@@ -1,0 +1,96 @@
+"""Where a step is computed: the one place that picks a backend.
+
+* ``"numpy"``: the rule's ``_reference`` on each tensor -- the readable oracle;
+* ``"cpu"`` (default): one ``@njit`` kernel call per bucket (``_cpu.py``);
+* ``"cuda"``: ``@cuda.jit`` kernels, state kept on the device (``_cuda.py``).
+
+Numba is imported at the first cpu/cuda step, never by ``import minigrad``.
+"""
+import math
+
+import numpy as np
+
+BACKENDS = ("cpu", "cuda", "numpy")
+
+
+def get(name):
+    if name == "cpu":
+        return CpuBackend()
+    if name == "numpy":
+        return NumpyBackend()
+    if name == "cuda":
+        return CudaBackend()
+    raise ValueError(f"Invalid backend: {name!r} (expected one of {BACKENDS})")
+
+
+class NumpyBackend:
+    def step(self, opt, group, bucket, batch):
+        for k, data, grad in zip(batch.active, batch.datas, batch.grads):
+            state = {name: bucket.view(name, k) for name in opt._buffers(group)}
+            opt._reference(data, grad, state, group, int(bucket.steps[k]))
+        return 0
+
+    def sync(self, opt):
+        pass
+
+
+class CpuBackend:
+    # Below this many elements per work item, splitting costs more than it saves.
+    min_piece = 1 << 15
+
+    def step(self, opt, group, bucket, batch):
+        import numba
+
+        from . import _cpu
+
+        active = list(batch.active)
+        if batch.kernel_cache is None:
+            batch.kernel_cache = (
+                np.array([a.ctypes.data for a in batch.datas], np.int64),
+                np.array([a.ctypes.data for a in batch.grads], np.int64),
+                bucket.offsets[active])
+        p_addr, g_addr, offsets = batch.kernel_cache
+        total = int(bucket.sizes[active].sum())
+        pieces = 4 * numba.get_num_threads()
+        piece = max(math.ceil(total / pieces), self.min_piece)
+        work, rows = bucket.rows(batch.active, piece)
+        steps = bucket.steps[active]
+        coefs = opt._coefficient_table(group, steps, bucket.dtype)
+        empty = np.empty(0, bucket.dtype)
+        buffers = [bucket.buffers.get(name, empty) for name in opt.buffer_names]
+        kernel = getattr(_cpu, opt.kernel)
+        kernel(work, rows, p_addr, g_addr, offsets, coefs,
+               *opt._extras(group, steps), *opt._flags(group), *buffers)
+        return 1
+
+    def sync(self, opt):
+        pass
+
+
+class CudaBackend:
+    def __init__(self):
+        try:
+            from numba import cuda
+
+            usable = cuda.is_available()
+        except ImportError:  # numba-cuda not installed
+            usable = False
+        if not usable:
+            raise RuntimeError(
+                'backend="cuda" needs a usable CUDA GPU, and numba finds none '
+                "here (numba.cuda.is_available() is False). Use "
+                'backend="cpu" (the default), or run the CUDA kernels in '
+                "Numba's simulator by setting NUMBA_ENABLE_CUDASIM=1 before "
+                "numba is first imported (slow; for testing).")
+
+    def step(self, opt, group, bucket, batch):
+        from . import _cuda
+
+        return _cuda.step(opt, group, bucket, batch)
+
+    def sync(self, opt):
+        from . import _cuda
+
+        for buckets in opt._buckets:
+            for bucket in buckets:
+                _cuda.pull_state(bucket)

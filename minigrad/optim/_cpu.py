@@ -1,0 +1,231 @@
+"""CPU kernels: one ``@njit`` call updates every tensor of a parameter bucket.
+
+Every kernel has the same skeleton (see ``docs/kernels.md``):
+
+* ``p_addr`` / ``g_addr`` hold the data addresses of the parameters' and
+  gradients' own arrays (int64), so nothing is gathered or copied;
+  ``_tensor`` turns an address back into an array inside the kernel;
+* ``offsets[t]`` is where tensor ``t`` starts in the bucket's flat state
+  buffers;
+* ``rows`` is a host-built table of ``(tensor, start, end)`` pieces and
+  ``work[w]:work[w+1]`` the rows of work item ``w``; the work items hold equal
+  numbers of elements, and ``prange`` hands them to the threads;
+* ``coefs[t]`` holds tensor ``t``'s step-dependent coefficients, computed on
+  the host in the parameter dtype.
+
+The innermost loops index slices from 0 (``x[i]`` for ``i in range(n)``);
+indexing ``x[lo + i]`` stopped LLVM from vectorising them.
+``error_model="numpy"`` lets ``x / 0`` give inf instead of raising, which is
+also what makes the loops vectorise.
+"""
+import numpy as np
+from numba import carray, njit, prange, types
+from numba.core.extending import intrinsic, register_jitable
+
+from . import _math
+
+_FLAGS = dict(parallel=True, error_model="numpy", cache=True)
+
+
+@intrinsic
+def _pointer(typingctx, address, like):
+    """The int64 ``address`` as a pointer to elements of ``like``'s dtype."""
+    pointer = types.CPointer(like.dtype)
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], context.get_value_type(pointer))
+
+    return pointer(types.int64, like), codegen
+
+
+@register_jitable
+def _tensor(address, size, like):
+    """A 1-d view of ``size`` elements at ``address`` (dtype of ``like``)."""
+    return carray(_pointer(address, like), size)
+
+
+@njit(**_FLAGS)
+def sgd(work, rows, p_addr, g_addr, offsets, coefs, steps, has_weight_decay,
+        has_momentum, nesterov, momentum_buffer):
+    for w in prange(work.size - 1):
+        for r in range(work[w], work[w + 1]):
+            t, lo, hi = rows[r, 0], rows[r, 1], rows[r, 2]
+            p = _tensor(p_addr[t], hi, coefs)[lo:hi]
+            g = _tensor(g_addr[t], hi, coefs)[lo:hi]
+            lr, wd, mu, damp = coefs[t, 0], coefs[t, 1], coefs[t, 2], coefs[t, 3]
+            first = steps[t] == 1
+            if has_momentum:
+                b = momentum_buffer[offsets[t] + lo:offsets[t] + hi]
+                for i in range(p.size):
+                    p[i], b[i] = _math.sgd(p[i], g[i], b[i], lr, wd, mu, damp,
+                                           has_weight_decay, 1, first, nesterov)
+            else:
+                for i in range(p.size):
+                    p[i], _ = _math.sgd(p[i], g[i], g[i], lr, wd, mu, damp,
+                                        has_weight_decay, 0, first, 0)
+
+
+@njit(**_FLAGS)
+def momentum(work, rows, p_addr, g_addr, offsets, coefs, has_weight_decay,
+             velocity):
+    for w in prange(work.size - 1):
+        for r in range(work[w], work[w + 1]):
+            t, lo, hi = rows[r, 0], rows[r, 1], rows[r, 2]
+            p = _tensor(p_addr[t], hi, coefs)[lo:hi]
+            g = _tensor(g_addr[t], hi, coefs)[lo:hi]
+            v = velocity[offsets[t] + lo:offsets[t] + hi]
+            lr, wd, beta, one_minus_beta = (coefs[t, 0], coefs[t, 1],
+                                            coefs[t, 2], coefs[t, 3])
+            for i in range(p.size):
+                p[i], v[i] = _math.momentum(p[i], g[i], v[i], lr, wd, beta,
+                                            one_minus_beta, has_weight_decay)
+
+
+@njit(**_FLAGS)
+def adagrad(work, rows, p_addr, g_addr, offsets, coefs, has_weight_decay,
+            state_sum):
+    for w in prange(work.size - 1):
+        for r in range(work[w], work[w + 1]):
+            t, lo, hi = rows[r, 0], rows[r, 1], rows[r, 2]
+            p = _tensor(p_addr[t], hi, coefs)[lo:hi]
+            g = _tensor(g_addr[t], hi, coefs)[lo:hi]
+            s = state_sum[offsets[t] + lo:offsets[t] + hi]
+            clr, wd, eps = coefs[t, 0], coefs[t, 1], coefs[t, 2]
+            for i in range(p.size):
+                p[i], s[i] = _math.adagrad(p[i], g[i], s[i], clr, wd, eps,
+                                           has_weight_decay)
+
+
+@njit(**_FLAGS)
+def rmsprop(work, rows, p_addr, g_addr, offsets, coefs, has_weight_decay,
+            centered, has_momentum, square_avg, grad_avg, momentum_buffer):
+    for w in prange(work.size - 1):
+        for r in range(work[w], work[w + 1]):
+            t, lo, hi = rows[r, 0], rows[r, 1], rows[r, 2]
+            p = _tensor(p_addr[t], hi, coefs)[lo:hi]
+            g = _tensor(g_addr[t], hi, coefs)[lo:hi]
+            o = offsets[t]
+            v = square_avg[o + lo:o + hi]
+            # absent buffers (option off) alias v; the math leaves them as is
+            gbar = grad_avg[o + lo:o + hi] if centered else v
+            b = momentum_buffer[o + lo:o + hi] if has_momentum else v
+            c = coefs[t]
+            lr, wd, alpha, one_minus_alpha, eps, mu = c[0], c[1], c[2], c[3], c[4], c[5]
+            for i in range(p.size):
+                p_i, v_i, gbar_i, b_i = _math.rmsprop(
+                    p[i], g[i], v[i], gbar[i], b[i], lr, wd, alpha,
+                    one_minus_alpha, eps, mu, has_weight_decay, centered,
+                    has_momentum)
+                if centered:
+                    gbar[i] = gbar_i
+                if has_momentum:
+                    b[i] = b_i
+                p[i] = p_i
+                v[i] = v_i
+
+
+@njit(**_FLAGS)
+def adam(work, rows, p_addr, g_addr, offsets, coefs, has_weight_decay, amsgrad,
+         exp_avg, exp_avg_sq, max_exp_avg_sq):
+    for w in prange(work.size - 1):
+        for r in range(work[w], work[w + 1]):
+            t, lo, hi = rows[r, 0], rows[r, 1], rows[r, 2]
+            p = _tensor(p_addr[t], hi, coefs)[lo:hi]
+            g = _tensor(g_addr[t], hi, coefs)[lo:hi]
+            o = offsets[t]
+            m = exp_avg[o + lo:o + hi]
+            v = exp_avg_sq[o + lo:o + hi]
+            c = coefs[t]
+            step_size, wd, b1, omb1, b2, omb2, eps, sbc2 = (
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])
+            if amsgrad:
+                vmax = max_exp_avg_sq[o + lo:o + hi]
+                for i in range(p.size):
+                    p[i], m[i], v[i], vmax[i] = _math.adam(
+                        p[i], g[i], m[i], v[i], vmax[i], step_size, wd, b1,
+                        omb1, b2, omb2, eps, sbc2, has_weight_decay, 1)
+            else:
+                for i in range(p.size):
+                    p[i], m[i], v[i], _ = _math.adam(
+                        p[i], g[i], m[i], v[i], v[i], step_size, wd, b1, omb1,
+                        b2, omb2, eps, sbc2, has_weight_decay, 0)
+
+
+@njit(**_FLAGS)
+def adamw(work, rows, p_addr, g_addr, offsets, coefs, amsgrad, exp_avg,
+          exp_avg_sq, max_exp_avg_sq):
+    for w in prange(work.size - 1):
+        for r in range(work[w], work[w + 1]):
+            t, lo, hi = rows[r, 0], rows[r, 1], rows[r, 2]
+            p = _tensor(p_addr[t], hi, coefs)[lo:hi]
+            g = _tensor(g_addr[t], hi, coefs)[lo:hi]
+            o = offsets[t]
+            m = exp_avg[o + lo:o + hi]
+            v = exp_avg_sq[o + lo:o + hi]
+            c = coefs[t]
+            decay, step_size, b1, omb1, b2, omb2, eps, sbc2 = (
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])
+            if amsgrad:
+                vmax = max_exp_avg_sq[o + lo:o + hi]
+                for i in range(p.size):
+                    p[i], m[i], v[i], vmax[i] = _math.adamw(
+                        p[i], g[i], m[i], v[i], vmax[i], decay, step_size, b1,
+                        omb1, b2, omb2, eps, sbc2, 1)
+            else:
+                for i in range(p.size):
+                    p[i], m[i], v[i], _ = _math.adamw(
+                        p[i], g[i], m[i], v[i], v[i], decay, step_size, b1,
+                        omb1, b2, omb2, eps, sbc2, 0)
+
+
+@njit(**_FLAGS)
+def lamb(work, rows, p_addr, g_addr, offsets, coefs, lrs, exp_avg, exp_avg_sq):
+    """Two passes in one call: (1) moments, and the squared norms of p and of
+    the update u per row, in float64; per-tensor sums and trust ratios
+    ``r = ||p|| / ||u||`` (1 if either is 0) between the passes; (2) ``p -=
+    lr * r * u`` with u recomputed from the updated moments."""
+    n_rows = rows.shape[0]
+    norms = np.zeros((n_rows, 2))
+    for w in prange(work.size - 1):
+        for r in range(work[w], work[w + 1]):
+            t, lo, hi = rows[r, 0], rows[r, 1], rows[r, 2]
+            p = _tensor(p_addr[t], hi, coefs)[lo:hi]
+            g = _tensor(g_addr[t], hi, coefs)[lo:hi]
+            m = exp_avg[offsets[t] + lo:offsets[t] + hi]
+            v = exp_avg_sq[offsets[t] + lo:offsets[t] + hi]
+            c = coefs[t]
+            b1, omb1, b2, omb2, bc1, bc2, eps, wd = (
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])
+            p_sq = 0.0
+            u_sq = 0.0
+            for i in range(p.size):
+                m[i], v[i] = _math.adam_moments(g[i], m[i], v[i], b1, omb1, b2,
+                                                omb2)
+                u = _math.lamb_direction(p[i], m[i], v[i], bc1, bc2, eps, wd)
+                p_sq += float(p[i]) * float(p[i])
+                u_sq += float(u) * float(u)
+            norms[r, 0] = p_sq
+            norms[r, 1] = u_sq
+    n_tensors = p_addr.size
+    sums = np.zeros((n_tensors, 2))
+    for r in range(n_rows):
+        sums[rows[r, 0], 0] += norms[r, 0]
+        sums[rows[r, 0], 1] += norms[r, 1]
+    step = np.empty(n_tensors, coefs.dtype)
+    for t in range(n_tensors):
+        p_norm = np.sqrt(sums[t, 0])
+        u_norm = np.sqrt(sums[t, 1])
+        ratio = p_norm / u_norm if p_norm > 0.0 and u_norm > 0.0 else 1.0
+        step[t] = lrs[t] * ratio
+    for w in prange(work.size - 1):
+        for r in range(work[w], work[w + 1]):
+            t, lo, hi = rows[r, 0], rows[r, 1], rows[r, 2]
+            p = _tensor(p_addr[t], hi, coefs)[lo:hi]
+            m = exp_avg[offsets[t] + lo:offsets[t] + hi]
+            v = exp_avg_sq[offsets[t] + lo:offsets[t] + hi]
+            c = coefs[t]
+            bc1, bc2, eps, wd = c[4], c[5], c[6], c[7]
+            lr_ratio = step[t]
+            for i in range(p.size):
+                u = _math.lamb_direction(p[i], m[i], v[i], bc1, bc2, eps, wd)
+                p[i] = p[i] - lr_ratio * u

@@ -1,0 +1,157 @@
+"""Flat optimizer state and the tables that let one kernel call do a group.
+
+A *bucket* is the parameters of one param group that share a dtype (normally
+the whole group). Its state lives in one flat array per buffer name
+(``exp_avg``, ...), parameter ``k`` at ``offsets[k]:offsets[k] + sizes[k]``;
+per-parameter state is a reshaped view of that slice. The parameters and
+gradients are NOT copied into flat arrays: the kernels reach each one's own
+memory (``_cpu.py``), so assigning ``param.data = new_array`` or loading a
+model's state dict can never leave the optimizer updating a stale copy.
+"""
+from operator import is_
+
+import numpy as np
+
+
+class Batch:
+    """The arrays of one step of one bucket, checked and ready for a kernel.
+
+    ``datas[i]`` / ``grads[i]`` belong to parameter ``active[i]``; they are the
+    parameter's own arrays, or contiguous copies in the bucket dtype when the
+    originals are non-contiguous or of another dtype, in which case
+    ``copy_back`` lists ``(original, copy)`` pairs to write back afterwards.
+    """
+
+    def __init__(self, active, datas, grads, copy_back, originals):
+        self.active = active
+        self.datas = datas
+        self.grads = grads
+        self.copy_back = copy_back
+        self.originals = originals  # (data, grad) objects, for the cache
+        self.kernel_cache = None  # backend-specific tables built from this
+
+    def finish(self):
+        for original, copy in self.copy_back:
+            np.copyto(original, copy, casting="unsafe")
+
+
+class Bucket:
+    def __init__(self, params, ids, dtype):
+        self.params = list(params)
+        self.ids = list(ids)  # global parameter ids (state_dict keys)
+        self.dtype = np.dtype(dtype)
+        self.shapes = [p.data.shape for p in self.params]
+        self.sizes = np.array([p.data.size for p in self.params], np.int64)
+        ends = np.cumsum(self.sizes)
+        self.offsets = (ends - self.sizes).astype(np.int64)
+        self.total = int(ends[-1]) if len(ends) else 0
+        self.steps = np.zeros(len(self.params), np.int64)
+        self.buffers = {}
+        self.device = None  # backend-owned copy of the state (cuda)
+        self._batch = None
+        self._rows = {}
+
+    def ensure_buffers(self, specs):
+        """Allocate the buffers named in ``specs`` (name -> initial value) that
+        do not exist yet (an option switched on after construction)."""
+        for name, initial in specs.items():
+            if name not in self.buffers:
+                self.buffers[name] = np.full(self.total, initial, self.dtype)
+                self.device = None
+
+    def view(self, name, k):
+        start = self.offsets[k]
+        flat = self.buffers[name][start:start + self.sizes[k]]
+        return flat.reshape(self.shapes[k])
+
+    def active(self):
+        """Indices of the parameters that have a gradient this step."""
+        return tuple(k for k, p in enumerate(self.params) if p.grad is not None)
+
+    def gather(self, active):
+        """Check and collect the arrays of the active parameters.
+
+        Raises (changing nothing) if a parameter's data no longer has the
+        shape its state was made for, or a gradient does not match its data.
+        The last batch is reused while every array is the same object.
+        """
+        datas = [self.params[k].data for k in active]
+        grads = [self.params[k].grad for k in active]
+        last = self._batch
+        if (last is not None and last.active == active and not last.copy_back
+                and all(map(is_, datas, last.originals[0]))
+                and all(map(is_, grads, last.originals[1]))):
+            return last
+        use_datas, use_grads, copy_back = [], [], []
+        for k, data, grad in zip(active, datas, grads):
+            data, grad = self._check(k, data, grad)
+            if not self._direct(data) or not data.flags.writeable:
+                if not data.flags.writeable:
+                    raise ValueError(f"parameter {self.ids[k]} has read-only "
+                                     "data; the optimizer cannot update it")
+                copy = np.ascontiguousarray(data, dtype=self.dtype)
+                copy_back.append((data, copy))
+                data = copy
+            if not self._direct(grad):
+                grad = np.ascontiguousarray(grad, dtype=self.dtype)
+            use_datas.append(data)
+            use_grads.append(grad)
+        self._batch = Batch(active, use_datas, use_grads, copy_back,
+                            (datas, grads))
+        return self._batch
+
+    def _direct(self, array):
+        return (array.dtype == self.dtype and array.flags.c_contiguous
+                and array.flags.aligned)
+
+    def _check(self, k, data, grad):
+        pid = self.ids[k]
+        if not isinstance(data, np.ndarray) or data.dtype.kind != "f":
+            raise TypeError(f"parameter {pid}: data must be a float ndarray, "
+                            f"got {type(data).__name__} "
+                            f"{getattr(data, 'dtype', '')}")
+        if data.shape != self.shapes[k]:
+            raise RuntimeError(
+                f"parameter {pid}: data shape changed from {self.shapes[k]} to "
+                f"{data.shape} after the optimizer was created; its state no "
+                "longer fits (create a new optimizer)")
+        if isinstance(grad, np.ndarray) and grad.dtype.kind == "f":
+            if grad.shape == data.shape:
+                return data, grad
+        raise ValueError(
+            f"parameter {pid}: gradient must be a float ndarray of shape "
+            f"{data.shape}, got {type(grad).__name__} "
+            f"{getattr(grad, 'dtype', '')} {getattr(grad, 'shape', '')}")
+
+    def rows(self, active, piece):
+        """``(work, rows)`` for the active tensors, cut into pieces of at most
+        ``piece`` elements (cached per active set)."""
+        key = (active, piece)
+        if key not in self._rows:
+            self._rows = {key: chunk_rows(self.sizes[list(active)], piece)}
+        return self._rows[key]
+
+
+def chunk_rows(sizes, piece):
+    """Split tensors of the given sizes, laid end to end, into work items of
+    ``piece`` elements (the last may be shorter).
+
+    Returns ``work`` (int64, items + 1) and ``rows`` (int64, (n, 3)): the rows
+    ``work[w]:work[w + 1]`` are ``(tensor, start, end)`` pieces that together
+    cover exactly the elements of work item ``w``. Empty tensors get no row.
+    """
+    sizes = np.asarray(sizes, np.int64)
+    ends = np.cumsum(sizes)
+    starts_of_tensors = ends - sizes
+    total = int(ends[-1]) if len(ends) else 0
+    piece = max(int(piece), 1)
+    bounds = np.append(np.arange(0, total, piece, dtype=np.int64), total)
+    cuts = np.union1d(np.append(starts_of_tensors, total), bounds)
+    first, last = cuts[:-1], cuts[1:]
+    tensor = np.searchsorted(ends, first, side="right")
+    offset = starts_of_tensors[tensor]
+    rows = np.stack([tensor, first - offset, last - offset], axis=1)
+    rows = rows.astype(np.int64).reshape(-1, 3)
+    item = np.searchsorted(bounds, first, side="right") - 1
+    work = np.searchsorted(item, np.arange(len(bounds)), side="left")
+    return work.astype(np.int64), rows

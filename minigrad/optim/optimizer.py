@@ -1,0 +1,258 @@
+"""The ``Optimizer`` base class: param groups, state, and one ``step``.
+
+An update rule (``Adam``, ...) subclasses it and provides
+
+* ``_check(group)``: validate the group's hyperparameters (``ValueError`` with
+  the value in the message);
+* ``_buffers(group)``: the state buffers the group needs, name -> initial
+  value (e.g. ``{"exp_avg": 0.0, "exp_avg_sq": 0.0}``);
+* ``_reference(p, g, state, group, t)``: the NumPy update of one tensor at
+  step ``t``, in place -- the readable oracle (``backend="numpy"``);
+* ``_coefficients(group, t)``, ``_flags(group)``, ``_extras(...)`` and the
+  ``kernel`` name: what the compiled kernels need (see ``_backends.py``).
+
+State layout follows PyTorch: ``state_dict()`` returns
+``{"state": {param_id: {"step": int, "exp_avg": array, ...}},
+"param_groups": [{"lr": ..., ..., "params": [param_id, ...]}]}`` where param
+ids count the parameters of all groups in order. Unlike PyTorch the arrays are
+copies, so training on after ``state_dict()`` does not change what was saved.
+"""
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from . import _backends, _checks
+from ._layout import Bucket
+
+__all__ = ["Optimizer"]
+
+
+class Optimizer:
+    kernel = None  # name of the rule's kernels in _cpu.py / _cuda.py
+    buffer_names = ()  # every buffer the kernels take, in argument order
+
+    def __init__(self, params, defaults, *, backend="cpu", on_nonfinite=None):
+        self.defaults = dict(defaults)
+        self._check(self.defaults)
+        self.on_nonfinite = _checks.on_nonfinite(on_nonfinite)
+        self._backend = _backends.get(backend)  # the one place a backend is chosen
+        self.backend = backend
+        self.param_groups = []
+        self._buckets = []
+        self.kernel_calls = 0  # compiled-kernel launches so far (for tests)
+        self.skipped_steps = 0  # steps refused by on_nonfinite="skip"
+        if isinstance(params, (set, frozenset)):
+            raise TypeError("params must be an ordered iterable (list, tuple, "
+                            "generator) of parameters or of dicts; a set's "
+                            "order changes between runs, so state_dict ids "
+                            "would not match")
+        if hasattr(params, "data") or not isinstance(params, Iterable):
+            raise TypeError("params must be an iterable of parameters or of "
+                            f"dicts, got {type(params).__name__}")
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], Mapping):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ------------------------------------------------------------ groups
+    def add_param_group(self, group):
+        """Add a dict with a ``"params"`` list and optional hyperparameters
+        (missing ones take the optimizer's defaults)."""
+        if not isinstance(group, Mapping) or "params" not in group:
+            raise TypeError("a param group must be a dict with a 'params' "
+                            f"entry, got {type(group).__name__}")
+        params = group["params"]
+        if isinstance(params, (set, frozenset)):
+            raise TypeError("a param group's 'params' must be ordered, not a "
+                            "set (state_dict ids would change between runs)")
+        params = [params] if hasattr(params, "data") else list(params)
+        if not params:
+            raise ValueError("a param group has an empty parameter list")
+        unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
+        if unknown:
+            raise ValueError(f"unknown hyperparameters {sorted(unknown)} for "
+                             f"{type(self).__name__} (it takes "
+                             f"{sorted(self.defaults)})")
+        new = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
+        self._check(new)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for p in params:
+            if isinstance(p, Mapping) or not isinstance(
+                    getattr(p, "data", None), np.ndarray):
+                raise TypeError("parameters must be tensors with an ndarray "
+                                f".data, got {type(p).__name__}")
+            if p.data.dtype not in (np.float32, np.float64):
+                raise TypeError("parameters must be float32 or float64, got "
+                                f"{p.data.dtype} of shape {p.data.shape}")
+            if getattr(p, "is_leaf", True) is False:
+                raise ValueError("can't optimize a non-leaf tensor (one "
+                                 "computed from others); optimize its inputs")
+            if id(p) in seen:
+                raise ValueError("a parameter appears twice (in two param "
+                                 "groups, or twice in one); each parameter "
+                                 "must be in exactly one group")
+            seen.add(id(p))
+        new["params"] = params
+        first_id = sum(len(g["params"]) for g in self.param_groups)
+        ids = range(first_id, first_id + len(params))
+        buckets = []
+        for dtype in (np.float32, np.float64):
+            mine = [(i, p) for i, p in zip(ids, params) if p.data.dtype == dtype]
+            if mine:
+                bucket = Bucket([p for _, p in mine], [i for i, _ in mine], dtype)
+                bucket.ensure_buffers(self._buffers(new))
+                buckets.append(bucket)
+        self.param_groups.append(new)
+        self._buckets.append(buckets)
+
+    # -------------------------------------------------------------- step
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients: set them to None (default, like PyTorch), or
+        fill them with zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad[...] = 0
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; those whose ``.grad``
+        is None are skipped and their state does not advance.
+
+        ``closure`` (optional) re-evaluates the model and returns the loss.
+        Everything is checked before anything changes: a bad hyperparameter,
+        a gradient of the wrong shape, or (with ``on_nonfinite="raise"``) a
+        NaN/Inf gradient raises and leaves parameters and state untouched.
+        """
+        loss = closure() if closure is not None else None
+        work = []
+        for index, (group, buckets) in enumerate(zip(self.param_groups,
+                                                     self._buckets)):
+            self._check(group)
+            for bucket in buckets:
+                active = bucket.active()
+                if active:
+                    work.append((group, bucket, bucket.gather(active)))
+        if self.on_nonfinite is not None and not self._all_finite(work):
+            return loss
+        for group, bucket, batch in work:
+            bucket.ensure_buffers(self._buffers(group))
+            bucket.steps[list(batch.active)] += 1
+            self.kernel_calls += self._backend.step(self, group, bucket, batch)
+            batch.finish()
+        return loss
+
+    def _all_finite(self, work):
+        for _, bucket, batch in work:
+            for k, g in zip(batch.active, batch.grads):
+                if not np.isfinite(g).all():
+                    if self.on_nonfinite == "raise":
+                        bad = int(g.size - np.isfinite(g).sum())
+                        raise FloatingPointError(
+                            f"parameter {bucket.ids[k]} has {bad} non-finite "
+                            f"gradient value(s) of {g.size}; step refused, "
+                            "parameters and state unchanged")
+                    self.skipped_steps += 1
+                    return False
+        return True
+
+    def _extras(self, group, steps):
+        """Extra per-tensor arrays a rule's kernel takes (none by default)."""
+        return ()
+
+    # ------------------------------------------------------------- state
+    def _coefficient_table(self, group, steps, dtype):
+        """One row of host-computed coefficients per tensor, in ``dtype``;
+        computed once per distinct step count (usually one per group)."""
+        unique, where = np.unique(steps, return_inverse=True)
+        rows = [self._coefficients(group, int(t)) for t in unique]
+        return np.array(rows, dtype=dtype).reshape(len(unique), -1)[where]
+
+    @property
+    def state(self):
+        """``opt.state[param]`` -> ``{"step": int, name: view}`` (views into
+        the flat buffers: writing to them changes the optimizer's state)."""
+        self._backend.sync(self)
+        return _StateView(self)
+
+    def _param_state(self, bucket, k):
+        state = {"step": int(bucket.steps[k])}
+        for name in bucket.buffers:
+            state[name] = bucket.view(name, k)
+        return state
+
+    def state_dict(self):
+        self._backend.sync(self)
+        state = {}
+        groups = []
+        for group, buckets in zip(self.param_groups, self._buckets):
+            for bucket in buckets:
+                needed = self._buffers(group)
+                for k, pid in enumerate(bucket.ids):
+                    if bucket.steps[k] > 0:
+                        state[pid] = {"step": int(bucket.steps[k])}
+                        for name in needed:
+                            state[pid][name] = bucket.view(name, k).copy()
+            first = min(b.ids[0] for b in buckets)
+            saved = {k: v for k, v in group.items() if k != "params"}
+            saved["params"] = list(range(first, first + len(group["params"])))
+            groups.append(saved)
+        return {"state": dict(sorted(state.items())), "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Load a ``state_dict()`` (parameters are matched by position).
+        Counts, hyperparameters, shapes and dtypes are checked first; on any
+        mismatch a ValueError is raised and nothing changes."""
+        from ._load import prepare_load
+
+        self._backend.sync(self)
+        new_groups, new_buckets = prepare_load(self, state_dict)
+        for group, buckets, new_group, fills in zip(
+                self.param_groups, self._buckets, new_groups, new_buckets):
+            params = group["params"]
+            group.clear()
+            group.update(new_group)
+            group["params"] = params
+            for bucket, (steps, buffers) in zip(buckets, fills):
+                bucket.steps[:] = steps
+                bucket.buffers = buffers
+                bucket.device = None
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} (backend={self.backend!r})"]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"  group {i}: {len(group['params'])} params")
+            for key in sorted(k for k in group if k != "params"):
+                lines.append(f"    {key}: {group[key]}")
+        return "\n".join(lines)
+
+
+class _StateView(Mapping):
+    """Read access ``state[param]`` keyed by parameter identity (tensors need
+    not be hashable); iterating yields the parameters that have stepped."""
+
+    def __init__(self, optimizer):
+        self._entries = {}
+        for buckets in optimizer._buckets:
+            for bucket in buckets:
+                for k, p in enumerate(bucket.params):
+                    if bucket.steps[k] > 0:
+                        self._entries[id(p)] = (p, bucket, k)
+        self._optimizer = optimizer
+
+    def __getitem__(self, param):
+        if id(param) not in self._entries:
+            raise KeyError("this parameter has no optimizer state (not in "
+                           "the optimizer, or not stepped yet)")
+        p, bucket, k = self._entries[id(param)]
+        return self._optimizer._param_state(bucket, k)
+
+    def __iter__(self):
+        return (p for p, _, _ in self._entries.values())
+
+    def __len__(self):
+        return len(self._entries)
