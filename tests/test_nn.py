@@ -351,3 +351,18 @@ def test_nn_exports():
         assert hasattr(nn, name), name
     assert nn.F is nn.functional and mg.nn is nn
     assert callable(F.cross_entropy)
+
+
+def test_deepcopy_and_deep_nesting():
+    import copy
+
+    model = nn.MLP([2, 3, 2])
+    twin = copy.deepcopy(model)
+    assert twin[0].weight.data is not model[0].weight.data
+    np.testing.assert_array_equal(twin[0].weight.data, model[0].weight.data)
+    assert isinstance(twin[0].weight, nn.Parameter)
+    deep = nn.Linear(2, 2)
+    for _ in range(5000):  # discovery is iterative: no recursion limit
+        deep = nn.Sequential(deep)
+    assert len(list(deep.parameters())) == 2
+    assert len(deep.state_dict()) == 2

@@ -224,3 +224,36 @@ def test_cross_entropy_gradient_is_softmax_minus_onehot(rng):
 def test_bad_input_raises_specific_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ---- properties over arbitrary logits -----------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+finite_logits = arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 5)),
+                       elements=st.floats(-1e4, 1e4))
+
+
+@settings(max_examples=60, deadline=None)
+@given(finite_logits, st.integers(0, 2**31))
+def test_softmax_family_is_finite_and_normalised_for_any_logits(z, seed):
+    n, c = z.shape
+    target = np.random.default_rng(seed).integers(0, c, n)
+    x = mg.Tensor(z, requires_grad=True)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        p = F.softmax(x, axis=1)
+        loss = F.cross_entropy(x, target)
+        loss.backward()
+        log_p = F.log_softmax(mg.Tensor(z), axis=1).numpy()
+    np.testing.assert_allclose(p.numpy().sum(axis=1), 1.0, rtol=1e-12)
+    assert np.all(np.isfinite(log_p)) and np.all(log_p <= 0)
+    assert np.isfinite(loss.item()) and loss.item() >= 0
+    np.testing.assert_allclose(x.grad.sum(axis=1), 0.0, atol=1e-12)  # rows of p - 1
+
+
+def test_anomaly_mode_names_the_fused_op():
+    x = mg.Tensor(np.array([[np.nan, 1.0]]), requires_grad=True)
+    with mg.detect_anomaly():
+        with pytest.raises(mg.AnomalyError, match="cross_entropy"):
+            F.cross_entropy(x, np.array([0]))
