@@ -22,6 +22,7 @@ from .tensor import Tensor
 
 _grad_enabled = True
 _anomaly_enabled = False
+_new_tensor = object.__new__
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
@@ -63,7 +64,10 @@ class Function:
             raise ValueError(f"{self.label} on shapes {shapes}: {err}") from None
         if type(y) is not np.ndarray:  # NumPy returns scalars for 0-d results
             y = np.asarray(y)
-        out = Tensor._wrap(y)
+        out = _new_tensor(Tensor)  # Tensor._wrap(y), inlined: this is the hot path
+        out.data = y
+        out.grad = out.creator = out.name = None
+        out.requires_grad = False
         if _grad_enabled:
             for t in inputs:
                 if t.requires_grad:

@@ -35,10 +35,10 @@ def set_default_dtype(dtype):
     """
     global _default_dtype
     try:
-        dt = np.dtype(dtype)
+        dt = None if dtype is None else np.dtype(dtype)  # np.dtype(None) is f64
     except TypeError:
         dt = None
-    if dt not in _FLOAT_DTYPES:
+    if dt is None or dt not in _FLOAT_DTYPES:  # (None == float64 in NumPy)
         raise ValueError(
             f"default dtype must be float32 or float64, got {dtype!r}"
         )

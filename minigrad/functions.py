@@ -5,9 +5,10 @@ subclass from ``ops_math`` or ``ops_shape``, where the math lives). The Tensor
 operators and methods call these too, so ``x + 1``, ``mg.add(x, 1)`` and
 ``x.exp()`` all go through the same code.
 
-Python numbers mixed with a float tensor take the tensor's dtype (``x * 2``
-stays float32); anything that is not a Tensor, NumPy array, number or list
-raises TypeError.
+Python numbers (and np.float64 scalars) mixed with a float tensor take the
+tensor's dtype (``x * 2`` stays float32); NumPy arrays keep theirs and promote
+as in NumPy (float32 with float64 gives float64). Anything that is not a
+Tensor, NumPy array, number or list raises TypeError.
 """
 import builtins
 import numbers
@@ -16,7 +17,7 @@ import numpy as np
 
 from . import config
 from .ops_math import (
-    Abs, Add, Clip, Div, Exp, Log, MatMul, Maximum, Minimum, Mul, Neg, Pow,
+    Abs, Add, Cast, Clip, Div, Exp, Log, MatMul, Maximum, Minimum, Mul, Neg, Pow,
     ReLU, Sigmoid, Sqrt, Sub, Tanh, Where, sum_to,
 )
 from .ops_shape import (
@@ -26,7 +27,7 @@ from .tensor import Tensor, _check_dtype
 
 __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "matmul", "exp", "log", "sqrt",
-    "abs", "tanh", "sigmoid", "relu", "sum", "mean", "max", "min", "reshape",
+    "abs", "astype", "tanh", "sigmoid", "relu", "sum", "mean", "max", "min", "reshape",
     "transpose", "getitem", "clip", "concatenate", "stack", "where",
     "maximum", "minimum", "as_tensor", "sum_to",
 ]
@@ -40,15 +41,19 @@ def as_tensor(value, like=None, op="minigrad"):
     """
     if isinstance(value, Tensor):
         return value
+    kind = type(value)
+    if kind is float or kind is int or kind is bool:
+        if like is not None and like.data.dtype.kind == "f":
+            return Tensor._wrap(np.asarray(value, like.data.dtype))
+        if kind is int and like is not None:
+            return Tensor._wrap(np.asarray(value))  # int with int stays int
+        return Tensor._wrap(np.asarray(value, config.get_default_dtype()))
     if isinstance(value, np.ndarray):
         _check_dtype(value.dtype)
         return Tensor._wrap(value)
-    if isinstance(value, (float, int)):  # includes bool
-        if like is not None and like.data.dtype.kind == "f":
-            return Tensor._wrap(np.asarray(value, dtype=like.data.dtype))
-        if isinstance(value, int) and like is not None:
-            return Tensor._wrap(np.asarray(value))  # int with int stays int
-        return Tensor._wrap(np.asarray(value, dtype=config.get_default_dtype()))
+    if isinstance(value, float) and like is not None and like.data.dtype.kind == "f":
+        # np.float64 is a Python float: a constant, so it keeps x's precision
+        return Tensor._wrap(np.asarray(value, like.data.dtype))
     if isinstance(value, (np.generic, numbers.Number, list, tuple)):
         return Tensor(value)
     raise TypeError(
@@ -92,6 +97,18 @@ def matmul(a, b):
 
 def neg(x):
     return Neg()(as_tensor(x))
+
+
+def astype(x, dtype):
+    """x converted to float32/float64 (differentiable; integers for no grad)."""
+    x = as_tensor(x)
+    try:
+        dtype = _check_dtype(np.dtype(dtype))
+    except TypeError:
+        raise TypeError(f"astype: unsupported dtype {dtype!r}") from None
+    if dtype.kind != "f":
+        return Tensor._wrap(x.data.astype(dtype))  # integers carry no gradient
+    return Cast(dtype)(x)
 
 
 def exp(x):

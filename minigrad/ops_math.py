@@ -175,6 +175,21 @@ class MatMul(Function):
         return ga, gb
 
 
+class Cast(Function):
+    """y = x converted to another float dtype;  gx = gy converted back."""
+
+    label = "cast"
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return gy.astype(self.inputs[0].data.dtype)
+
+
 class Exp(Function):
     """y = e^x;  dy/dx = y."""
 

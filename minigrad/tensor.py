@@ -295,6 +295,9 @@ class Tensor:
         return _functions.compare(np.greater_equal, self, other)
 
     # ---- op methods ------------------------------------------------------
+    def astype(self, dtype):
+        return _functions.astype(self, dtype)
+
     def exp(self):
         return _functions.exp(self)
 
