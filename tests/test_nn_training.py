@@ -12,34 +12,11 @@ import minigrad as mg
 from minigrad import nn
 from minigrad.data import DataLoader, make_moons, make_spirals
 from minigrad.nn import F
-
-
-class HandAdam:
-    """Adam written out (Kingma & Ba 2014), used until minigrad.optim exists."""
-
-    def __init__(self, params, lr):
-        self.params, self.lr, self.t = list(params), lr, 0
-        self.m = [np.zeros_like(p.data) for p in self.params]
-        self.v = [np.zeros_like(p.data) for p in self.params]
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    def step(self):
-        self.t += 1
-        for p, m, v in zip(self.params, self.m, self.v):
-            m[...] = 0.9 * m + 0.1 * p.grad
-            v[...] = 0.999 * v + 0.001 * p.grad ** 2
-            m_hat, v_hat = m / (1 - 0.9 ** self.t), v / (1 - 0.999 ** self.t)
-            p.data -= self.lr * m_hat / (np.sqrt(v_hat) + 1e-8)
+from minigrad.optim import Adam
 
 
 def adam(params, lr):
-    try:
-        from minigrad.optim import Adam
-    except ImportError:
-        return HandAdam(params, lr)
+    # the readable NumPy reference: no Numba compile time in this test
     return Adam(params, lr=lr, backend="numpy")
 
 
