@@ -21,7 +21,9 @@ __all__ = ["Optimizer", "SGD", "Momentum", "AdaGrad", "RMSProp", "Adam",
 
 def __getattr__(name):
     if name == "lr_scheduler":
-        from . import lr_scheduler
+        # import_module, not "from . import": that form looks the name up on
+        # this package first, which would call __getattr__ again, forever
+        from importlib import import_module
 
-        return lr_scheduler
+        return import_module(".lr_scheduler", __name__)
     raise AttributeError(f"module 'minigrad.optim' has no attribute {name!r}")
