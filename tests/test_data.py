@@ -229,7 +229,8 @@ def test_bad_state_changes_nothing():
     loader = DataLoader(X, y, batch_size=4, seed=0)
     good = loader.state_dict()
     for bad in [{"seed": 1}, dict(good, batch=7), dict(good, epoch=-1),
-                dict(good, shuffle=False), dict(good, extra=0), "state"]:
+                dict(good, shuffle=False), dict(good, extra=0), "state",
+                dict(good, batch_size=3), dict(good, n_samples=13)]:
         with pytest.raises((KeyError, ValueError, TypeError)):
             loader.load_state_dict(bad)
         assert loader.state_dict() == good

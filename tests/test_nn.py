@@ -13,7 +13,7 @@ def f64(shape, rng):
     return mg.Tensor(rng.standard_normal(shape), dtype=np.float64)
 
 
-# ---- Parameter ------------------------------------------------------------------
+# ---- Parameter ---------------------------------------------------------------
 def test_parameter_requires_grad_and_copies():
     data = np.ones(3, dtype=np.float64)
     p = nn.Parameter(data)
@@ -25,7 +25,7 @@ def test_parameter_requires_grad_and_copies():
         nn.Parameter(np.arange(3))
 
 
-# ---- discovery ------------------------------------------------------------------
+# ---- discovery ---------------------------------------------------------------
 class Block(nn.Module):
     def __init__(self, n):
         self.lin = nn.Linear(n, n)
@@ -171,7 +171,7 @@ def test_load_state_dict_non_strict_allows_missing_and_extra():
         model.load_state_dict([("bias", np.zeros(2))])
 
 
-# ---- layers ------------------------------------------------------------------------
+# ---- layers ------------------------------------------------------------------
 def test_linear_layout_forward_and_gradcheck(rng):
     layer = nn.Linear(3, 4, dtype=np.float64)
     assert layer.weight.shape == (4, 3) and layer.bias.shape == (4,)
@@ -245,6 +245,16 @@ def test_sequential_composes_and_indexes(rng):
         nn.Sequential(nn.ReLU(), lambda x: x)
 
 
+def test_subclass_of_sequential_keeps_its_own_attributes():
+    class WithHead(nn.Sequential):
+        def __init__(self):
+            super().__init__(nn.Linear(2, 3), nn.ReLU())
+            self.head = nn.Linear(3, 1)
+
+    names = [n for n, _ in WithHead().named_parameters()]
+    assert names == ["0.weight", "0.bias", "head.weight", "head.bias"]
+
+
 @pytest.mark.parametrize("call, error, match", [
     (lambda: nn.Linear(0, 3), ValueError, "in_features"),
     (lambda: nn.Linear(2, 3.0), TypeError, "out_features"),
@@ -264,7 +274,7 @@ def test_bad_layer_arguments(call, error, match):
         call()
 
 
-# ---- init -----------------------------------------------------------------------------
+# ---- init --------------------------------------------------------------------
 def test_init_helpers():
     t = nn.Parameter(np.zeros((50, 20)))
     assert nn.init.fan_in_and_fan_out(t.shape) == (20, 50)
@@ -289,7 +299,7 @@ def test_init_helpers():
         nn.init.zeros_(mg.Tensor(np.arange(3)))
 
 
-# ---- clipping ------------------------------------------------------------------------------
+# ---- clipping ----------------------------------------------------------------
 def _params_with_grads(rng, scale):
     params = [nn.Parameter(np.zeros(s)) for s in [(3, 4), (5,), (2,)]]
     for p in params[:2]:

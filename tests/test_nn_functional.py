@@ -45,7 +45,8 @@ def reduce(v, reduction):
     ("relu", F.relu, lambda x: np.maximum(x, 0)),
     ("sigmoid", F.sigmoid, np_sigmoid),
     ("tanh", F.tanh, np.tanh),
-    ("leaky_relu", lambda x: F.leaky_relu(x, 0.2), lambda x: np.where(x > 0, x, .2 * x)),
+    ("leaky_relu", lambda x: F.leaky_relu(x, 0.2),
+     lambda x: np.where(x > 0, x, 0.2 * x)),
 ])
 def test_activations_match_numpy(name, ours, ref, rng):
     x = rng.standard_normal((4, 5)) * 3

@@ -126,10 +126,13 @@ class DataLoader:
         return self._epoch
 
     def state_dict(self):
-        """``{"seed", "epoch", "batch"}``: everything that fixes the batch order
-        from here on (plain ints, saveable with ``mg.save``)."""
+        """Everything that fixes the batch order from here on: ``seed``,
+        ``epoch``, ``batch`` (batches of that epoch already yielded), and, to
+        refuse a resume that could not be exact, ``shuffle``, ``batch_size`` and
+        ``n_samples``. Plain numbers, saveable with ``mg.save``."""
         return {"seed": self.seed, "epoch": self._epoch, "batch": self._batch,
-                "shuffle": self.shuffle}
+                "shuffle": self.shuffle, "batch_size": self.batch_size,
+                "n_samples": len(self.X)}
 
     def load_state_dict(self, state):
         """Restore a ``state_dict()``; the next ``for`` loop resumes there.
@@ -138,7 +141,7 @@ class DataLoader:
         """
         if not isinstance(state, dict):
             raise TypeError(f"state must be a dict, got {type(state).__name__}")
-        expected = {"seed", "epoch", "batch", "shuffle"}
+        expected = {"seed", "epoch", "batch", "shuffle", "batch_size", "n_samples"}
         if set(state) != expected:
             raise KeyError(
                 f"DataLoader state must have keys {sorted(expected)}; missing "
@@ -151,9 +154,14 @@ class DataLoader:
         if batch > len(self):
             raise ValueError(f"state['batch'] = {batch} but an epoch has only "
                              f"{len(self)} batches")
-        if bool(state["shuffle"]) != self.shuffle:
-            raise ValueError(f"state was saved with shuffle={bool(state['shuffle'])}"
-                             f" but this loader has shuffle={self.shuffle}")
+        saved = {"shuffle": bool(state["shuffle"]), "batch_size": state["batch_size"],
+                 "n_samples": state["n_samples"]}
+        here = {"shuffle": self.shuffle, "batch_size": self.batch_size,
+                "n_samples": len(self.X)}
+        for key in saved:  # another batching would give other batches
+            if saved[key] != here[key]:
+                raise ValueError(f"state was saved with {key}={saved[key]} but this "
+                                 f"loader has {key}={here[key]}")
         self.seed, self._epoch, self._batch = seed, epoch, batch
         self._resume = True
 

@@ -90,6 +90,9 @@ class Sequential(Module):
     def _children_and_params(self):
         for i, module in enumerate(self.layers):
             yield str(i), module
+        for name, value in super()._children_and_params():  # subclass extras
+            if not name.startswith("layers."):
+                yield name, value
 
     def forward(self, x):
         for module in self.layers:
