@@ -270,18 +270,24 @@ def _root_grad(root, grad):
     return grad.astype(root.data.dtype, copy=False)
 
 
-def _accumulate_into_leaf(leaf, gx, label):
+def _check_leaf_grad(leaf, gx, label):
+    gx = np.asarray(gx)
     if gx.shape != leaf.data.shape:
         raise RuntimeError(
             f"internal error: op '{label}' returned a gradient of shape "
             f"{gx.shape} for an input of shape {leaf.data.shape}"
         )
-    if leaf.grad is None:
-        # a fresh array owned by the leaf (gx may be shared with other grads)
-        leaf.grad = np.array(gx, dtype=leaf.data.dtype)
-    else:
-        # in place, so a grad array held elsewhere keeps its identity
-        leaf.grad += gx
+    return gx
+
+
+def _store_leaf_grads(leaf_grads):
+    for leaf, g in leaf_grads.items():
+        if leaf.grad is None:
+            # a fresh array owned by the leaf (g may be shared with other grads)
+            leaf.grad = np.array(g, dtype=leaf.data.dtype)
+        else:
+            # in place, so a grad array held elsewhere keeps its identity
+            leaf.grad += g
 
 
 def run_backward(root, grad=None, retain_graph=False):
@@ -300,10 +306,11 @@ def run_backward(root, grad=None, retain_graph=False):
         )
     root_fn = root.creator
     if root_fn is None:  # backward on a leaf: d(leaf)/d(leaf) = 1
-        _accumulate_into_leaf(root, grad, "backward")
+        _store_leaf_grads({root: grad})
         return
     order = _topological_order(root_fn)
     grads = {root_fn: grad}  # Function -> dL/d(its output), summed over uses
+    leaf_grads = {}  # leaf -> dL/d(leaf); stored only once all ops succeeded
     for fn in order:
         gy = grads.pop(fn, None)
         if gy is None:
@@ -311,7 +318,7 @@ def run_backward(root, grad=None, retain_graph=False):
         if fn.retained_output is not None:
             retained = fn.retained_output()
             if retained is not None:
-                _accumulate_into_leaf(retained, np.asarray(gy), fn.label)
+                leaf_grads[retained] = _check_leaf_grad(retained, gy, fn.label)
         gxs = fn.backward(gy)
         if type(gxs) is not tuple:
             gxs = (gxs,)
@@ -322,10 +329,16 @@ def run_backward(root, grad=None, retain_graph=False):
                 continue
             creator = t.creator
             if creator is None:
-                _accumulate_into_leaf(t, np.asarray(gx), fn.label)
+                gx = _check_leaf_grad(t, gx, fn.label)
+                previous = leaf_grads.get(t)
+                leaf_grads[t] = gx if previous is None else previous + gx
             else:
                 previous = grads.get(creator)
                 # out of place: gx may be the very array another op returned
                 grads[creator] = gx if previous is None else previous + gx
-        if not retain_graph:
+    # nothing is written or freed before every op's backward has succeeded, so
+    # an error (e.g. an AnomalyError) leaves the leaves and the graph as they were
+    _store_leaf_grads(leaf_grads)
+    if not retain_graph:
+        for fn in order:
             fn.release()

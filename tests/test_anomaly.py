@@ -134,3 +134,14 @@ def test_integer_and_boolean_results_are_not_checked():
     with mg.detect_anomaly():
         k = mg.Tensor(np.array([1, 2])) + 1
         assert (k > 1).dtype == bool
+
+
+def test_failed_backward_changes_no_leaf_and_frees_nothing():
+    a = mg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    b = mg.Tensor(np.array([1e-320]), requires_grad=True)
+    loss = (a * 2.0).sum() + mg.log(b).sum() + (a * a).sum()
+    with mg.detect_anomaly(), pytest.raises(AnomalyError):
+        loss.backward()
+    assert a.grad is None and b.grad is None
+    loss.backward()  # the graph is intact: outside the mode it runs through
+    np.testing.assert_allclose(a.grad, 2.0 + 2 * a.data)
