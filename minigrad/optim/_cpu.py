@@ -45,7 +45,7 @@ def _tensor(address, size, like):
 
 
 @njit(**_FLAGS)
-def sgd(work, rows, p_addr, g_addr, offsets, coefs, steps, has_weight_decay,
+def sgd(work, rows, p_addr, g_addr, offsets, coefs, has_weight_decay,
         has_momentum, nesterov, momentum_buffer):
     for w in prange(work.size - 1):
         for r in range(work[w], work[w + 1]):
@@ -53,7 +53,7 @@ def sgd(work, rows, p_addr, g_addr, offsets, coefs, steps, has_weight_decay,
             p = _tensor(p_addr[t], hi, coefs)[lo:hi]
             g = _tensor(g_addr[t], hi, coefs)[lo:hi]
             lr, wd, mu, damp = coefs[t, 0], coefs[t, 1], coefs[t, 2], coefs[t, 3]
-            first = steps[t] == 1
+            first = coefs[t, 4] != coefs[t, 5]  # step 1 (see SGD._coefficients)
             if has_momentum:
                 b = momentum_buffer[offsets[t] + lo:offsets[t] + hi]
                 for i in range(p.size):

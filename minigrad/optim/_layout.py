@@ -48,6 +48,8 @@ class Bucket:
         self.steps = np.zeros(len(self.params), np.int64)
         self.buffers = {}
         self.device = None  # backend-owned copy of the state (cuda)
+        self.device_dirty = False  # the device copy is newer than the host's
+        self.device_tables = None
         self._batch = None
         self._rows = {}
 
@@ -57,7 +59,6 @@ class Bucket:
         for name, initial in specs.items():
             if name not in self.buffers:
                 self.buffers[name] = np.full(self.total, initial, self.dtype)
-                self.device = None
 
     def view(self, name, k):
         start = self.offsets[k]

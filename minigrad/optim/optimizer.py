@@ -221,6 +221,7 @@ class Optimizer:
                 bucket.steps[:] = steps
                 bucket.buffers = buffers
                 bucket.device = None
+                bucket.device_dirty = False
 
     def __repr__(self):
         lines = [f"{type(self).__name__} (backend={self.backend!r})"]

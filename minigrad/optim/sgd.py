@@ -61,15 +61,13 @@ class SGD(Optimizer):
         p[...] = p - lr * g
 
     def _coefficients(self, group, t):
+        # columns 4 != 5 marks the first step (no float literal in kernels)
         return (group["lr"], group["weight_decay"], group["momentum"],
-                1 - group["dampening"])
+                1 - group["dampening"], 1.0 if t == 1 else 0.0, 0.0)
 
     def _flags(self, group):
         return (int(group["weight_decay"] != 0), int(group["momentum"] != 0),
                 int(group["nesterov"]))
-
-    def _extras(self, group, steps):
-        return (steps,)
 
 
 class Momentum(Optimizer):
@@ -122,5 +120,3 @@ class Momentum(Optimizer):
     def _flags(self, group):
         return (int(group["weight_decay"] != 0),)
 
-    def _extras(self, group, steps):
-        return ()
