@@ -143,7 +143,9 @@ def clip(x, lo, hi):
     """Limit x to [lo, hi]; either bound may be None."""
     for bound_name, bound in (("lo", lo), ("hi", hi)):
         if bound is not None and not isinstance(bound, numbers.Real):
-            raise TypeError(f"clip: {bound_name} must be a number or None, got {bound!r}")
+            raise TypeError(
+                f"clip: {bound_name} must be a number or None, got {bound!r}"
+            )
     if lo is None and hi is None:
         raise ValueError("clip needs at least one of lo and hi")
     if lo is not None and hi is not None and lo > hi:
@@ -222,6 +224,8 @@ def _index_part(part):
         part = part.data
     if isinstance(part, list):
         part = np.asarray(part)
+        if part.size == 0:  # x[[]]: an empty integer index, as in NumPy
+            part = part.astype(np.intp)
     if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
         raise IndexError(
             f"index arrays must be integer or boolean, got dtype {part.dtype}"
@@ -240,7 +244,9 @@ def getitem(x, index):
 
 def _sequence_of_tensors(ts, fname):
     if isinstance(ts, (Tensor, np.ndarray)) or not isinstance(ts, (list, tuple)):
-        raise TypeError(f"{fname} takes a list or tuple of tensors, got {type(ts).__name__}")
+        raise TypeError(
+            f"{fname} takes a list or tuple of tensors, got {type(ts).__name__}"
+        )
     if len(ts) == 0:
         raise ValueError(f"{fname} needs at least one tensor")
     return [as_tensor(t) for t in ts]

@@ -59,7 +59,9 @@ def test_catches_a_wrong_backward_and_names_the_worst_element(rng):
     assert "abs error" in message and "rel error" in message
     failure = info.value.failures[0]
     assert failure["index"] == (2, 1)
-    np.testing.assert_allclose(failure["analytic"], 1.5 * failure["numerical"], rtol=1e-6)
+    np.testing.assert_allclose(
+        failure["analytic"], 1.5 * failure["numerical"], rtol=1e-6
+    )
 
 
 def test_names_the_right_input_among_several(rng):
@@ -173,7 +175,8 @@ def test_gradcheck_module_names_the_failing_parameter_and_restores_it(rng):
     x.grad = np.zeros((4, 3))
     w_before, b_before = module.w.data.copy(), module.b.data.copy()
     w_data = module.w.data
-    with pytest.raises(mg.GradcheckError, match=r"layer\.bias: worst element \(1,\)") as info:
+    expected = r"layer\.bias: worst element \(1,\)"
+    with pytest.raises(mg.GradcheckError, match=expected) as info:
         mg.gradcheck_module(module, x)
     assert [f["name"] for f in info.value.failures] == ["layer.bias"]
     assert module.w.data is w_data
