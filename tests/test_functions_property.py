@@ -133,3 +133,24 @@ def test_integer_index_with_repeats_gradchecks(shape, seed, data):
     np.testing.assert_allclose(x.grad, expected)
     x.grad = None
     assert mg.gradcheck(lambda t: t[index] * t[index], [x])
+
+
+@SETTINGS
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=4).map(tuple),
+       seed=st.integers(0, 2**16), data=st.data())
+def test_reductions_over_random_axes_match_numpy_and_gradcheck(shape, seed, data):
+    rng = np.random.default_rng(seed)
+    x = mg.Tensor(rng.standard_normal(shape), requires_grad=True, dtype=np.float64)
+    ndim = len(shape)
+    axes = data.draw(st.lists(st.integers(-ndim, ndim - 1), min_size=1,
+                              max_size=ndim, unique_by=lambda a: a % ndim))
+    axis = tuple(axes) if data.draw(st.booleans()) else axes[0]
+    keepdims = data.draw(st.booleans())
+    for name in ("sum", "mean", "max", "min"):
+        got = getattr(x, name)(axis=axis, keepdims=keepdims)
+        expected = getattr(np, name)(x.data, axis=axis, keepdims=keepdims)
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got.data, expected, rtol=1e-12)
+        assert mg.gradcheck(
+            lambda t, name=name: getattr(t, name)(axis=axis, keepdims=keepdims), [x]
+        )
