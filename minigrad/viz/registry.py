@@ -22,13 +22,13 @@ OPTIMIZERS = {
 # for big models and far too timid here (SGD's 1e-3 barely moves a spiral MLP
 # in a few hundred steps); these were picked by a small sweep on spirals.
 TRAINING_LRS = {
-    "sgd": 0.1,
+    "sgd": 0.3,
     "momentum": 0.3,
-    "adagrad": 0.05,
-    "rmsprop": 0.003,
+    "adagrad": 0.1,
+    "rmsprop": 0.01,
     "adam": 0.01,
     "adamw": 0.01,
-    "lamb": 0.02,
+    "lamb": 0.01,
 }
 
 
