@@ -1,5 +1,6 @@
 """Neural-network building blocks, PyTorch-style.
 
+    >>> import numpy as np
     >>> import minigrad as mg
     >>> from minigrad import nn
     >>> import minigrad.nn.functional as F
