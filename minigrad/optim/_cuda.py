@@ -28,8 +28,8 @@ from . import _math
 
 SIMULATOR = bool(config.ENABLE_CUDASIM)
 # The simulator runs one Python thread per CUDA thread: keep it small there.
-THREADS = 32 if SIMULATOR else 256  # a power of two (tree reduction)
-PIECE = THREADS * (2 if SIMULATOR else 16)
+THREADS = 8 if SIMULATOR else 256
+PIECE = THREADS * (4 if SIMULATOR else 16)
 MAX_BLOCKS = 2 if SIMULATOR else 4096
 
 
@@ -137,50 +137,32 @@ def _adamw(rows, params, grads, starts, offsets, coefs, amsgrad, exp_avg,
                 max_exp_avg_sq[j] = v_max
 
 
-def _make_lamb_moments(dtype):
-    """LAMB pass 1 for one dtype (shared arrays need a constant dtype):
-    moments, then ``||p||^2`` and ``||u||^2`` per row by a block tree
-    reduction, added into ``norms[2t]``, ``norms[2t + 1]`` (zeroed by the
-    host)."""
-
-    def lamb_moments(rows, params, grads, starts, offsets, coefs, exp_avg,
-                     exp_avg_sq, norms):
-        p_part = cuda.shared.array(THREADS, dtype)
-        u_part = cuda.shared.array(THREADS, dtype)
-        tid = cuda.threadIdx.x
-        for r in range(cuda.blockIdx.x, rows.shape[0], cuda.gridDim.x):
-            t = rows[r, 0]
-            s, o = starts[t], offsets[t]
-            b1, omb1, b2, omb2 = coefs[t, 0], coefs[t, 1], coefs[t, 2], coefs[t, 3]
-            bc1, bc2, eps, wd = coefs[t, 4], coefs[t, 5], coefs[t, 6], coefs[t, 7]
-            p_sq = coefs[t, 9]  # zero, in the parameter dtype
-            u_sq = coefs[t, 9]
-            for i in range(rows[r, 1] + tid, rows[r, 2], cuda.blockDim.x):
-                j = o + i
-                m, v = _math.adam_moments(grads[s + i], exp_avg[j],
-                                          exp_avg_sq[j], b1, omb1, b2, omb2)
-                exp_avg[j] = m
-                exp_avg_sq[j] = v
-                p = params[s + i]
-                u = _math.lamb_direction(p, m, v, bc1, bc2, eps, wd)
-                p_sq += p * p
-                u_sq += u * u
-            p_part[tid] = p_sq
-            u_part[tid] = u_sq
-            cuda.syncthreads()
-            half = THREADS // 2
-            while half > 0:
-                if tid < half:
-                    p_part[tid] += p_part[tid + half]
-                    u_part[tid] += u_part[tid + half]
-                cuda.syncthreads()
-                half //= 2
-            if tid == 0:
-                cuda.atomic.add(norms, 2 * t, p_part[0])
-                cuda.atomic.add(norms, 2 * t + 1, u_part[0])
-            cuda.syncthreads()  # the shared arrays are reused by the next row
-
-    return lamb_moments
+def _lamb_moments(rows, params, grads, starts, offsets, coefs, exp_avg,
+                  exp_avg_sq, norms):
+    """LAMB pass 1: moments, and the reduction of ``||p||^2`` and ``||u||^2``
+    per tensor into ``norms[2t]``, ``norms[2t + 1]`` (zeroed by the host):
+    each thread sums its elements of a row, then adds its partial sums
+    atomically (one atomic per thread and row, not per element)."""
+    for r in range(cuda.blockIdx.x, rows.shape[0], cuda.gridDim.x):
+        t = rows[r, 0]
+        s, o = starts[t], offsets[t]
+        b1, omb1, b2, omb2 = coefs[t, 0], coefs[t, 1], coefs[t, 2], coefs[t, 3]
+        bc1, bc2, eps, wd = coefs[t, 4], coefs[t, 5], coefs[t, 6], coefs[t, 7]
+        p_sq = coefs[t, 9]  # zero, in the parameter dtype
+        u_sq = coefs[t, 9]
+        for i in range(rows[r, 1] + cuda.threadIdx.x, rows[r, 2],
+                       cuda.blockDim.x):
+            j = o + i
+            m, v = _math.adam_moments(grads[s + i], exp_avg[j], exp_avg_sq[j],
+                                      b1, omb1, b2, omb2)
+            exp_avg[j] = m
+            exp_avg_sq[j] = v
+            p = params[s + i]
+            u = _math.lamb_direction(p, m, v, bc1, bc2, eps, wd)
+            p_sq += p * p
+            u_sq += u * u
+        cuda.atomic.add(norms, 2 * t, p_sq)
+        cuda.atomic.add(norms, 2 * t + 1, u_sq)
 
 
 def _lamb_apply(rows, params, starts, offsets, coefs, exp_avg, exp_avg_sq,
@@ -207,11 +189,8 @@ def _lamb_apply(rows, params, starts, offsets, coefs, exp_avg, exp_avg_sq,
 
 PY_KERNELS = {"sgd": _sgd, "momentum": _momentum, "adagrad": _adagrad,
               "rmsprop": _rmsprop, "adam": _adam, "adamw": _adamw,
-              "lamb_apply": _lamb_apply}
-_LAMB_MOMENTS = {np.dtype(np.float32): _make_lamb_moments(types.float32),
-                 np.dtype(np.float64): _make_lamb_moments(types.float64)}
+              "lamb_moments": _lamb_moments, "lamb_apply": _lamb_apply}
 KERNELS = {name: cuda.jit(fn) for name, fn in PY_KERNELS.items()}
-LAMB_MOMENTS = {dt: cuda.jit(fn) for dt, fn in _LAMB_MOMENTS.items()}
 
 
 def step(opt, group, bucket, batch):
@@ -238,7 +217,7 @@ def step(opt, group, bucket, batch):
     blocks = max(1, min(rows.shape[0], MAX_BLOCKS))
     if lamb:
         norms = d_stage[2 * n + coefs.size:]
-        LAMB_MOMENTS[bucket.dtype][blocks, THREADS](
+        KERNELS["lamb_moments"][blocks, THREADS](
             rows, params, grads, d_starts, d_offsets, d_coefs, *state, norms)
         KERNELS["lamb_apply"][blocks, THREADS](
             rows, params, d_starts, d_offsets, d_coefs, *state, norms)
@@ -308,7 +287,7 @@ def ptx_kernels(dtype):
         ("rmsprop", _rmsprop, head + (i64, i64, i64, vec, vec, vec)),
         ("adam", _adam, head + (i64, i64, vec, vec, vec)),
         ("adamw", _adamw, head + (i64, vec, vec, vec)),
-        ("lamb_moments", _LAMB_MOMENTS[np.dtype(dtype)], head + (vec, vec, vec)),
+        ("lamb_moments", _lamb_moments, head + (vec, vec, vec)),
         ("lamb_apply", _lamb_apply, (head[0], vec, ints, ints, mat, vec, vec,
                                      vec)),
     ]
