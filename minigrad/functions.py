@@ -216,6 +216,12 @@ def transpose(x, *axes):
     """Permute axes (``transpose(x)`` reverses them, like ``ndarray.T``)."""
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
+    if axes == (None,):  # ndarray.transpose(None) also reverses the axes
+        axes = ()
+    if not builtins.all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in axes
+    ):
+        raise TypeError(f"transpose: axes must be ints, got {axes!r}")
     return Transpose(axes or None)(as_tensor(x))
 
 

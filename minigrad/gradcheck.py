@@ -67,6 +67,19 @@ def _output_array(out):
     return out.data
 
 
+def _check_tolerances(eps, atol=0.0, rtol=0.0):
+    """eps must be finite and > 0 (it divides), atol and rtol finite and >= 0."""
+    for name, value, positive in (("eps", eps, True), ("atol", atol, False),
+                                  ("rtol", rtol, False)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(
+                value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"gradcheck: {name} must be a real number, got {value!r}")
+        if not np.isfinite(value) or value < 0 or (positive and value == 0):
+            bound = "> 0" if positive else ">= 0"
+            raise ValueError(f"gradcheck: {name} must be finite and {bound}, "
+                             f"got {value}")
+
+
 def numerical_grad(fn, inputs, eps=1e-6, cotangent=None):
     """Central-difference gradients of sum(fn(*inputs) * cotangent).
 
@@ -75,6 +88,7 @@ def numerical_grad(fn, inputs, eps=1e-6, cotangent=None):
     to ones (i.e. the gradient of ``fn(...).sum()``). Each element of each
     input is nudged in place and restored exactly, also if fn raises.
     """
+    _check_tolerances(eps)
     inputs = _as_input_list(inputs)
     if cotangent is None:
         with no_grad():
@@ -155,6 +169,7 @@ def _report(failures, atol, rtol):
 
 
 def _check(fn, inputs, names, eps, atol, rtol, raise_exception, seed):
+    _check_tolerances(eps, atol, rtol)
     _require_float64(inputs, names)
     if not any(t.requires_grad for t in inputs):
         raise ValueError("gradcheck: no input has requires_grad=True; nothing to check")

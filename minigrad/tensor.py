@@ -42,6 +42,19 @@ def _check_dtype(dtype):
     return dtype
 
 
+def _check_cast(source, dtype):
+    """Refuse a conversion to ``dtype`` that would drop or invent values
+    (complex -> real loses the imaginary part, NaN -> int makes up a number)."""
+    if dtype is None or source.dtype == dtype:
+        return
+    if source.dtype.kind not in _SUPPORTED_KINDS:
+        raise TypeError(f"cannot convert {source.dtype} data to {np.dtype(dtype)}: "
+                        "minigrad takes real numbers only")
+    if np.dtype(dtype).kind in "iub" and source.dtype.kind == "f" and (
+            not np.isfinite(source).all()):
+        raise ValueError(f"cannot convert NaN or infinity to {np.dtype(dtype)}")
+
+
 class _LazyFunctions:
     """Stands in for ``minigrad.functions`` until an operator is first used.
 
@@ -86,6 +99,7 @@ class Tensor:
                 raise TypeError(f"not a dtype: {dtype!r}") from None
             _check_dtype(dtype)
         if isinstance(data, (np.ndarray, np.generic)):
+            _check_cast(np.asarray(data), dtype)
             array = np.array(data, dtype=dtype)
         else:
             try:
@@ -95,6 +109,7 @@ class Tensor:
             if dtype is None and array.dtype.kind in "biuf":
                 dtype = config.get_default_dtype()
             if dtype is not None:
+                _check_cast(array, dtype)
                 array = array.astype(dtype)
         _check_dtype(array.dtype)
         if name is not None and not isinstance(name, str):
