@@ -99,7 +99,7 @@ def merge_lrs(settings, names):
 def model_sizes(text):
     """"2,16,1" -> [2, 16, 1]."""
     try:
-        sizes = [int(p) for p in text.replace("x", ",").split(",") if p.strip()]
+        sizes = [int(p) for p in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected layer sizes like 2,16,16,1, got {text!r}") from None

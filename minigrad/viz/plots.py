@@ -93,7 +93,8 @@ def plot_decision_boundary(predict, X, y, path=None, title="Decision boundary",
                          np.linspace(lo[1], hi[1], resolution))
     grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(X.dtype)
     zones = np.asarray(predict(grid)).reshape(gx.shape)
-    fig = _figure((5, 5))
+    aspect = (hi[1] - lo[1]) / (hi[0] - lo[0])   # keep circles round
+    fig = _figure((5.5, float(np.clip(5.5 * aspect, 2.5, 7.0)) + 0.5))
     ax = fig.subplots()
     n_classes = int(max(zones.max(), y.max())) + 1
     levels = np.arange(n_classes + 1) - 0.5
