@@ -107,9 +107,9 @@ def _check_entry(pid, entry, bucket, k, names, buffers):
     if isinstance(step, np.ndarray) and step.ndim == 0:
         step = step.item()
     if isinstance(step, (bool, np.bool_)) or not isinstance(
-            step, numbers.Integral) or step < 1:
-        _fail(f"state of parameter {pid}: step must be an integer >= 1, got "
-              f"{step!r}")
+            step, numbers.Integral) or not 1 <= step < 2**63:  # int64 counts
+        _fail(f"state of parameter {pid}: step must be an integer in "
+              f"[1, 2**63), got {step!r}")
     for name in names:
         value = entry[name]
         if not isinstance(value, np.ndarray) or value.shape != bucket.shapes[k] \
