@@ -50,9 +50,13 @@ def _check_cast(source, dtype):
     if source.dtype.kind not in _SUPPORTED_KINDS:
         raise TypeError(f"cannot convert {source.dtype} data to {np.dtype(dtype)}: "
                         "minigrad takes real numbers only")
-    if np.dtype(dtype).kind in "iub" and source.dtype.kind == "f" and (
-            not np.isfinite(source).all()):
-        raise ValueError(f"cannot convert NaN or infinity to {np.dtype(dtype)}")
+    target = np.dtype(dtype)
+    if target.kind in "iu" and source.dtype.kind == "f" and source.size and not (
+            np.iinfo(target).min <= source.min() <= source.max()
+            <= np.iinfo(target).max):  # also False for NaN
+        raise ValueError(f"cannot convert NaN, infinity or values outside "
+                         f"[{np.iinfo(target).min}, {np.iinfo(target).max}] to "
+                         f"{target}")
 
 
 class _LazyFunctions:

@@ -40,12 +40,19 @@ def _finish(points, labels, noise, gen):
     if noise > 0:
         X = X + gen.normal(0.0, noise, size=X.shape)
     order = gen.permutation(len(y))
-    return X[order].astype(_default_dtype()), y[order]
+    X = X[order].astype(_default_dtype())
+    if not np.isfinite(X).all():
+        raise ValueError(f"noise={noise} is too large: the points overflow "
+                         f"{X.dtype}")
+    return X, y[order]
 
 
 def _start(n_samples, noise, seed, n_classes, noise_name="noise"):
     n_classes = check_int("n_classes", n_classes, 2)
     n = check_int("n_samples", n_samples, 1)
+    if n > 2**31:  # numpy would fail deep inside ("array is too big")
+        raise ValueError(f"n_samples must be <= 2**31 for an in-memory toy data "
+                         f"set, got {n}")
     if n < n_classes:
         raise ValueError(
             f"n_samples must be at least the number of classes ({n_classes}) "
