@@ -32,8 +32,11 @@ from minigrad.nn import functional as F  # noqa: E402
 from minigrad.optim import lr_scheduler  # noqa: E402
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(mg.__file__)) + os.sep
+# minigrad's own: GradcheckError, AnomalyError, CheckpointError, and the
+# FloatingPointError that optimizers document for on_nonfinite="raise"
 ALLOWED = (ValueError, TypeError, IndexError, KeyError, RuntimeError,
-           mg.GradcheckError, mg.AnomalyError, mg.CheckpointError)
+           mg.GradcheckError, mg.AnomalyError, mg.CheckpointError,
+           FloatingPointError)
 NAN, INF = float("nan"), float("inf")
 
 # --------------------------------------------------------------- bad values
@@ -244,7 +247,7 @@ def _nan_inside(value):
 
 def check_optimizer_construction(draw):
     name = draw(st.sampled_from(sorted(HYPER)))
-    key = draw(st.sampled_from(HYPER[name] + ["backend"]))
+    key = draw(st.sampled_from(HYPER[name] + ["backend", "on_nonfinite"]))
     value = draw(WEIRD)
     model = nn.MLP([3, 2])
     opt, error = attempt(getattr(optim, name), model.parameters(), **{key: value})
@@ -265,7 +268,9 @@ def check_optimizer_step(draw):
     name = draw(st.sampled_from(sorted(HYPER)))
     backend = draw(st.sampled_from(["numpy", "cpu"]))
     model = nn.MLP([3, 2])
-    opt = getattr(optim, name)(model.parameters(), lr=0.1, backend=backend)
+    on_nonfinite = draw(st.sampled_from([None, "raise", "skip"]))
+    opt = getattr(optim, name)(model.parameters(), lr=0.1, backend=backend,
+                               on_nonfinite=on_nonfinite)
     for p in model.parameters():
         p.grad = np.ones_like(p.data)
     opt.step()  # some state to protect
@@ -275,7 +280,9 @@ def check_optimizer_step(draw):
     victim.grad = bad_grad
     before = snapshot(model, opt)
     _, error = attempt(opt.step)
-    if error is not None:
+    refused_nan = on_nonfinite is not None and isinstance(bad_grad, np.ndarray) \
+        and bad_grad.dtype.kind == "f" and not np.isfinite(bad_grad).all()
+    if error is not None or refused_nan:
         after = snapshot(model, opt)
         changed = [k for k in before if not same(before[k], after[k])]
         assert not changed, f"{name} ({backend}) step changed {changed}: {error}"
