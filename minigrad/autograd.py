@@ -59,9 +59,8 @@ class Function:
     def __call__(self, *inputs):
         try:
             y = self.forward(*[t.data for t in inputs])
-        except ValueError as err:
-            shapes = ", ".join(str(t.data.shape) for t in inputs)
-            raise ValueError(f"{self.label} on shapes {shapes}: {err}") from None
+        except (ValueError, TypeError, IndexError) as err:
+            raise _op_error(self, inputs, err) from None
         if type(y) is not np.ndarray:  # NumPy returns scalars for 0-d results
             y = np.asarray(y)
         out = _new_tensor(Tensor)  # Tensor._wrap(y), inlined: this is the hot path
@@ -102,6 +101,14 @@ class Function:
 
     def __repr__(self):
         return f"<{self.label}>"
+
+
+def _op_error(fn, inputs, err):
+    """NumPy's error from inside an op's forward, restated to name the op and
+    its input shapes (raised from minigrad, same kind: Value/Type/IndexError)."""
+    shapes = ", ".join(str(t.data.shape) for t in inputs)
+    kind = next(k for k in (ValueError, IndexError, TypeError) if isinstance(err, k))
+    return kind(f"{fn.label} on shapes {shapes}: {err}")
 
 
 # ---- grad modes ---------------------------------------------------------

@@ -62,6 +62,14 @@ def as_tensor(value, like=None, op="minigrad"):
     )
 
 
+def _floating(x):
+    """x itself, or for integer/bool data a default-dtype copy, so that e.g.
+    exp of an int tensor is float32 (NumPy would give float16 for int8)."""
+    if x.data.dtype.kind == "f":
+        return x
+    return Tensor._wrap(x.data.astype(config.get_default_dtype()))
+
+
 def _pair(a, b, op):
     """Both operands as Tensors; a number takes the other operand's dtype."""
     if isinstance(a, Tensor):
@@ -112,15 +120,15 @@ def astype(x, dtype):
 
 
 def exp(x):
-    return Exp()(as_tensor(x))
+    return Exp()(_floating(as_tensor(x)))
 
 
 def log(x):
-    return Log()(as_tensor(x))
+    return Log()(_floating(as_tensor(x)))
 
 
 def sqrt(x):
-    return Sqrt()(as_tensor(x))
+    return Sqrt()(_floating(as_tensor(x)))
 
 
 def abs(x):
@@ -128,11 +136,11 @@ def abs(x):
 
 
 def tanh(x):
-    return Tanh()(as_tensor(x))
+    return Tanh()(_floating(as_tensor(x)))
 
 
 def sigmoid(x):
-    return Sigmoid()(as_tensor(x))
+    return Sigmoid()(_floating(as_tensor(x)))
 
 
 def relu(x):
@@ -216,7 +224,7 @@ def transpose(x, *axes):
     """Permute axes (``transpose(x)`` reverses them, like ``ndarray.T``)."""
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
-    if axes == (None,):  # ndarray.transpose(None) also reverses the axes
+    if len(axes) == 1 and axes[0] is None:  # ndarray.transpose(None) reverses
         axes = ()
     if not builtins.all(
         isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in axes

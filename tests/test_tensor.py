@@ -191,3 +191,22 @@ def test_manual_seed_makes_rng_repeatable():
         mg.manual_seed(-1)
     with pytest.raises(TypeError):
         mg.manual_seed(1.5)
+
+
+def test_numpy_errors_inside_ops_are_restated_by_minigrad():
+    t = mg.Tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"transpose on shapes \(2, 3\)"):
+        t.transpose(0, 5)
+    with pytest.raises(TypeError, match="axes must be ints"):
+        t.transpose(np.array([0.1, 0.2]))
+    with pytest.raises(IndexError, match=r"getitem on shapes \(2, 3\)"):
+        t[{}]
+    with pytest.raises(ValueError, match=r"stack on shapes \(2, 3\), \(3,\)"):
+        mg.stack([t, mg.Tensor(np.ones(3))])
+
+
+def test_float_math_on_integer_tensors_gives_the_default_dtype():
+    k = mg.Tensor(np.array([1, 2], dtype=np.int8))
+    for y in (mg.exp(k), mg.log(k), mg.sqrt(k), mg.tanh(k), mg.sigmoid(k)):
+        assert y.dtype == np.float32
+    assert mg.exp(mg.Tensor(np.array([True]))).dtype == np.float32
