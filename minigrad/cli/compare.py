@@ -18,10 +18,10 @@ trained on), so the curves are smooth and the numbers are comparable.
 
 The table reports, per optimizer: the final training loss (mean
 cross-entropy), training and held-out accuracy, how many steps it took until
-the training loss first fell to --target-loss ("never" if it did not), and the
-wall time of training (after a one-off warm-up that compiles the Numba kernel,
-which is not counted). A PNG of loss (log scale) and held-out accuracy against
-steps is saved to --plot.
+the training loss first fell to --target-loss (checked at the end of each
+epoch; "never" if it did not), and the wall time of training (after a
+one-off warm-up that compiles the Numba kernel, which is not counted). A PNG
+of loss (log scale) and held-out accuracy against steps is saved to --plot.
 
 Learning rates: the optimizers' own defaults follow PyTorch and are tuned for
 big networks; here each optimizer gets a rate that suits a small MLP:
@@ -32,7 +32,7 @@ Changing one rate is the quickest way to see how sensitive a rule is.
 
 EPILOG = """\
 examples:
-  minigrad compare                          # spirals, all seven, ~20 s
+  minigrad compare                          # spirals, all seven, a few s
   minigrad compare --dataset moons --epochs 30
   minigrad compare --optimizers sgd,momentum,adam --lr sgd=0.3
   minigrad compare --backend numpy --plot race.png --json race.json

@@ -6,6 +6,7 @@ pyplot, no global backend switch, so calling these from a script, a server or
 a notebook behaves the same. Every function returns the ``Figure`` and, when
 ``path`` is given, also writes it there (PNG, SVG or PDF by the suffix).
 """
+import io
 import os
 
 import numpy as np
@@ -31,11 +32,20 @@ def _figure(figsize):
 
 
 def _save(fig, path, dpi):
-    if path is not None:
-        folder = os.path.dirname(os.fspath(path))
-        if folder:
-            os.makedirs(folder, exist_ok=True)
+    if path is None:
+        return fig
+    folder = os.path.dirname(os.fspath(path))
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    if not os.fspath(path).lower().endswith(".png"):
         fig.savefig(path, dpi=dpi)
+        return fig
+    # PNGs go through a 256-colour palette: a third of the bytes, the same
+    # picture (these plots have a handful of colours plus antialiasing)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=dpi, format="png")
+    image = require("PIL.Image", "saving a PNG").open(buffer)
+    image.convert("RGB").quantize(colors=256).save(path, optimize=True)
     return fig
 
 
@@ -107,7 +117,7 @@ def plot_decision_boundary(predict, X, y, path=None, title="Decision boundary",
     return _save(fig, path, dpi)
 
 
-def _contour(ax, surface, resolution=300):
+def _contour(ax, surface, resolution=200):
     gx, gy = np.meshgrid(np.linspace(*surface.xlim, resolution),
                          np.linspace(*surface.ylim, resolution))
     z = surface.f(gx, gy) - surface.f_min
@@ -162,6 +172,6 @@ def plot_optimizer_paths(name, surfaces_and_paths, path=None, dpi=80):
     axes = fig.subplots(1, n, squeeze=False)[0]
     for ax, (surface, points) in zip(axes, surfaces_and_paths):
         draw_paths(ax, surface, {name: points})
-        ax.set_title(f"{_label(name)} on the {surface.name}",
-                     fontsize="medium")
+        where = surface.title[0].lower() + surface.title[1:]
+        ax.set_title(f"{_label(name)}: {where}", fontsize="medium")
     return _save(fig, path, dpi)

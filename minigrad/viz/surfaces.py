@@ -101,8 +101,8 @@ SURFACES = {
         formula=r"$f = (1-x)^2 + 100\,(y-x^2)^2$",
         start=(-1.5, 1.5), minimum=(1.0, 1.0), f_min=0.0,
         xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), steps=1000, log_levels=True,
-        lrs={"sgd": 3e-3, "momentum": 1e-2, "adagrad": 0.5, "rmsprop": 0.01,
-             "adam": 0.1, "adamw": 0.1, "lamb": 0.05}),
+        lrs={"sgd": 2e-3, "momentum": 1e-2, "adagrad": 0.5, "rmsprop": 0.01,
+             "adam": 0.1, "adamw": 0.1, "lamb": 0.03}),
     "saddle": Saddle(
         name="saddle", title="Saddle point",
         formula=r"$f = x^2/2 + y^4/4 - y^2/2$",
