@@ -113,9 +113,15 @@ def _op_error(fn, inputs, err):
 
 # ---- grad modes ---------------------------------------------------------
 class _GradMode:
-    """Context manager and decorator that sets whether ops build a graph."""
+    """Context manager and decorator (``@no_grad()`` or ``@no_grad``) that sets
+    whether ops build a graph."""
 
     enabled = True
+
+    def __new__(cls, fn=None):
+        if fn is not None:  # used as a bare decorator: @no_grad
+            return cls()(fn)
+        return super().__new__(cls)
 
     def __enter__(self):
         global _grad_enabled

@@ -111,6 +111,13 @@ def test_no_grad_as_decorator_and_after_exception():
         return t * 2.0
 
     assert double(leaf([1.0])).creator is None
+
+    @mg.no_grad
+    def triple(t):
+        return t * 3.0
+
+    assert triple(leaf([1.0])).creator is None
+    assert triple.__name__ == "triple"
     with pytest.raises(ZeroDivisionError):
         with mg.no_grad():
             1 / 0
