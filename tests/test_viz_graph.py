@@ -169,7 +169,9 @@ def test_bad_arguments():
 
 
 def test_missing_graphviz_package_names_the_install_command(monkeypatch):
-    monkeypatch.setattr(viz_graph, "_DIGRAPH_CLASS", [])
+    from minigrad.viz import _deps
+
+    monkeypatch.setattr(_deps, "_DIGRAPH_CLASS", [])
     monkeypatch.setitem(sys.modules, "graphviz", None)
     with pytest.raises(ImportError, match="pip install graphviz"):
         mg.draw_graph(mg.Tensor(1.0))

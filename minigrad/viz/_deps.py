@@ -36,3 +36,43 @@ def require(module, purpose):
             f"{purpose} needs the {top!r} package, which is not installed "
             f"({exc}). Install it with:  {INSTALL.get(top, 'pip install ' + top)}"
         ) from exc
+
+
+_DIGRAPH_CLASS = []
+
+
+def digraph_class():
+    """A graphviz.Digraph whose rendering errors say how to install Graphviz
+    (created on first use, so graphviz is imported only when drawing)."""
+    if _DIGRAPH_CLASS:
+        return _DIGRAPH_CLASS[0]
+    graphviz = require("graphviz", "draw_graph")
+
+    class MinigradDigraph(graphviz.Digraph):
+        __doc__ = graphviz.Digraph.__doc__
+
+        def pipe(self, *args, **kwargs):
+            try:
+                return super().pipe(*args, **kwargs)
+            except graphviz.ExecutableNotFound as exc:
+                raise GraphvizNotFoundError(DOT_INSTALL) from exc
+
+        def render(self, *args, **kwargs):
+            try:
+                return super().render(*args, **kwargs)
+            except graphviz.ExecutableNotFound as exc:
+                raise GraphvizNotFoundError(DOT_INSTALL) from exc
+
+        def _repr_svg_(self):
+            return self.pipe(format="svg", encoding="utf-8")
+
+        def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+            try:
+                return super()._repr_mimebundle_(include, exclude, **kwargs)
+            except GraphvizNotFoundError:
+                return {"text/plain": DOT_INSTALL + "\n\n" + self.source}
+
+    MinigradDigraph.__qualname__ = "MinigradDigraph"
+    MinigradDigraph.__module__ = __name__
+    _DIGRAPH_CLASS.append(MinigradDigraph)
+    return MinigradDigraph

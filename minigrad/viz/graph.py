@@ -36,7 +36,7 @@ from collections import deque
 
 import numpy as np
 
-from ._deps import DOT_INSTALL, GraphvizNotFoundError, require
+from ._deps import GraphvizNotFoundError, digraph_class  # noqa: F401
 
 # fill colours by role (light, so black text stays readable when printed)
 _STYLE = {
@@ -398,45 +398,4 @@ def draw_graph(tensor, show_data=True, show_grad=True, names=None, *,
     frame = inspect.currentframe().f_back
     body = _body(tensor, show_data, show_grad, names, frame, max_nodes,
                  collapse, collapse_above, max_values, max_chain)
-    digraph_class = _digraph_class()
-    return digraph_class(name="minigrad", body=body)
-
-
-_DIGRAPH_CLASS = []
-
-
-def _digraph_class():
-    """A graphviz.Digraph whose rendering errors say how to install Graphviz
-    (created on first use, so graphviz is imported only when drawing)."""
-    if _DIGRAPH_CLASS:
-        return _DIGRAPH_CLASS[0]
-    graphviz = require("graphviz", "draw_graph")
-
-    class MinigradDigraph(graphviz.Digraph):
-        __doc__ = graphviz.Digraph.__doc__
-
-        def pipe(self, *args, **kwargs):
-            try:
-                return super().pipe(*args, **kwargs)
-            except graphviz.ExecutableNotFound as exc:
-                raise GraphvizNotFoundError(DOT_INSTALL) from exc
-
-        def render(self, *args, **kwargs):
-            try:
-                return super().render(*args, **kwargs)
-            except graphviz.ExecutableNotFound as exc:
-                raise GraphvizNotFoundError(DOT_INSTALL) from exc
-
-        def _repr_svg_(self):
-            return self.pipe(format="svg", encoding="utf-8")
-
-        def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-            try:
-                return super()._repr_mimebundle_(include, exclude, **kwargs)
-            except GraphvizNotFoundError:
-                return {"text/plain": DOT_INSTALL + "\n\n" + self.source}
-
-    MinigradDigraph.__qualname__ = "MinigradDigraph"
-    MinigradDigraph.__module__ = __name__
-    _DIGRAPH_CLASS.append(MinigradDigraph)
-    return MinigradDigraph
+    return digraph_class()(name="minigrad", body=body)
