@@ -213,3 +213,12 @@ def test_bad_arguments_exit_2_and_name_the_valid_choices(tmp_path, args,
     assert r.returncode == 2
     assert expected in r.stderr, r.stderr
     assert "usage: minigrad" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_console_script_is_the_same_entry_point(tmp_path):
+    script = os.path.join(os.path.dirname(sys.executable), "minigrad")
+    if not os.path.exists(script):
+        pytest.skip("minigrad is not installed as a console script here")
+    r = subprocess.run([script, "--version"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == f"minigrad {mg.__version__}"
