@@ -133,6 +133,13 @@ def test_train_saves_checkpoint_and_decision_boundary(tmp_path):
     assert any(np.any(v != 0) for v in state["model"].values())
 
 
+def test_train_divergence_exits_1_with_advice(tmp_path):
+    r = run(["train", "--optimizer", "sgd", "--lr", "1e6", "--epochs", "3",
+             "--backend", "numpy", "--no-checkpoint"], tmp_path)
+    assert r.returncode == 1
+    assert "try a smaller --lr" in r.stderr
+
+
 # ------------------------------------------------------------------ paths
 def test_paths_table_and_pictures(tmp_path):
     r = run(["paths", "--surface", "ravine", "--steps", "30",
