@@ -11,7 +11,7 @@ Check one gradient by hand: do/db = 1 - tanh(n)^2, and do/dw = (1 - o^2) * x.
 The DOT text is printed, so this works without the Graphviz program; with it,
 the picture is rendered to OUTPUT as well.
 """
-import sys
+import argparse
 
 import numpy as np
 
@@ -44,4 +44,7 @@ def main(output="expression.svg"):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("output", nargs="?", default="expression.svg",
+                        help="picture to render (.svg, .png or .pdf)")
+    main(parser.parse_args().output)
