@@ -59,8 +59,19 @@ class CpuBackend:
         empty = np.empty(0, bucket.dtype)
         buffers = [bucket.buffers.get(name, empty) for name in opt.buffer_names]
         kernel = getattr(_cpu, opt.kernel)
-        kernel(work, rows, p_addr, g_addr, offsets, coefs,
-               *opt._extras(group, steps), *opt._flags(group), *buffers)
+        args = (work, rows, p_addr, g_addr, offsets, coefs,
+                *opt._extras(group, steps), *opt._flags(group), *buffers)
+        threads = numba.get_num_threads()
+        if work.size > 2 or threads == 1:
+            kernel(*args)
+            return 1
+        # One work item (a small model): waking the other threads would cost
+        # more than the step (~30x on a busy 2-core machine; benchmarks/).
+        numba.set_num_threads(1)
+        try:
+            kernel(*args)
+        finally:
+            numba.set_num_threads(threads)
         return 1
 
     def sync(self, opt):
