@@ -217,7 +217,8 @@ def _write_with_manifest(path, manifest):
 def test_newer_format_version_is_refused(tmp_path):
     path = tmp_path / "future.npz"
     _write_with_manifest(
-        path, {"format": "minigrad-checkpoint", "version": 2, "tree": None, "arrays": {}}
+        path,
+        {"format": "minigrad-checkpoint", "version": 2, "tree": None, "arrays": {}},
     )
     with pytest.raises(CheckpointError, match="version 2 is not supported"):
         mg.load(path)
