@@ -92,9 +92,7 @@ def _resident_bytes():
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-@pytest.mark.parametrize("backend", [
-    "numpy", pytest.param("cpu", marks=pytest.mark.slow),  # ~1-15 ms a step
-])
+@pytest.mark.parametrize("backend", ["numpy", "cpu"])
 def test_a_thousand_steps_do_not_grow_memory(backend):
     model, X, y = _problem()
     opt = _optim().Adam(model.parameters(), lr=1e-3, backend=backend)
