@@ -5,8 +5,8 @@ Every rule and every option, float32 and float64, 20 steps, on parameters of
 shapes (), (0,), (7,), (5, 3) and a non-contiguous view, all in one group (so
 one kernel call updates tensors of every kind at once). float64 must agree to
 1e-12 relative, float32 to a few ulps. (In practice they agree bit for bit,
-except LAMB's norms: summed in float64 in another order on the cpu, in float32
-on the GPU, where a 1e-7 change of the trust ratio moves an element near 0 by
+except LAMB's norms: summed in float64 in another order on the cpu (8 lanes at
+a time), in float32 on the GPU, where a 1e-7 change of the trust ratio moves an element near 0 by
 a few ulps of the tensor's largest element rather than of its own.)
 """
 import numpy as np
@@ -106,7 +106,7 @@ def reference(config, dtype):
 @pytest.mark.parametrize("config", CONFIGS, ids=config_id)
 def test_cpu_matches_numpy(config, dtype):
     assert_agree(reference(config, dtype), trajectory(*config, dtype, "cpu"),
-                 dtype)
+                 dtype, ulps_of_largest=config[0] is optim.LAMB)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)

@@ -186,7 +186,7 @@ def adamw(work, rows, p_addr, g_addr, offsets, coefs, amsgrad, exp_avg,
                         omb1, b2, omb2, eps, sbc2, 0)
 
 
-@njit(**_FLAGS)
+@njit(**_FLAGS, fastmath={"reassoc"})
 def lamb(work, rows, p_addr, g_addr, offsets, coefs, lrs, exp_avg, exp_avg_sq):
     """Two passes in one call: (1) moments, and the squared norms of p and of
     the update u per row, in float64; per-tensor sums and trust ratios
