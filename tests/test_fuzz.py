@@ -148,6 +148,10 @@ def _tensor_ops(t, other):
         "concat": lambda: mg.concatenate([t, other]),
         "where": lambda: mg.where(other, t, t), "maximum": lambda: mg.maximum(t, other),
         "compare": lambda: t < other, "exp": lambda: mg.exp(other),
+        "stack": lambda: mg.stack([t, other], axis=0),
+        "minimum": lambda: mg.minimum(other, t),
+        "retain": lambda: (t * 2).sum().backward(retain_graph=other),
+        "requires_grad_": lambda: t.detach().requires_grad_(other),
     }
 
 
@@ -370,6 +374,19 @@ def check_data(draw):
 
 
 test_data_fuzz, test_data_fuzz_slow = fuzz(80)(check_data)
+
+
+def check_config(draw):
+    before = mg.get_default_dtype()
+    try:
+        attempt(mg.set_default_dtype, draw(st.one_of(WEIRD, DTYPES)))
+        assert np.dtype(mg.get_default_dtype()) in (np.float32, np.float64)
+    finally:
+        mg.set_default_dtype(before)
+    attempt(mg.manual_seed, draw(WEIRD))
+
+
+test_config_fuzz, test_config_fuzz_slow = fuzz(40)(check_config)
 
 
 # -------------------------------------------------------- checkpoints, tools
