@@ -72,7 +72,7 @@ FORMAT_VERSION = 1
 _MANIFEST = "minigrad_manifest"
 _CHECKSUM = "minigrad_checksum"
 _ARRAY_KINDS = "biufc"  # bool, signed/unsigned int, float, complex
-_MAX_DEPTH = 500  # deeper trees are refused (JSON and recursion limits)
+_MAX_DEPTH = 100  # deeper trees are refused (JSON and recursion limits)
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # same content -> same bytes
 
 

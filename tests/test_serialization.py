@@ -372,3 +372,13 @@ def test_file_mode_is_that_of_a_normal_file_or_the_replaced_one(tmp_path):
         assert (tmp_path / "new.npz").stat().st_mode & 0o777 == 0o600
     finally:
         os.umask(umask)
+
+
+def test_absurdly_deep_trees_are_refused_clearly(tmp_path):
+    deep = 1
+    for _ in range(100):
+        deep = [deep]
+    mg.save(deep, tmp_path / "ok")  # 100 levels: fine
+    assert_same_tree(deep, mg.load(tmp_path / "ok"))
+    with pytest.raises(ValueError, match="nested deeper than 100"):
+        mg.save([deep], tmp_path / "too-deep")
