@@ -45,15 +45,14 @@ class CpuBackend:
 
         active = list(batch.active)
         if batch.kernel_cache is None:
+            total = int(bucket.sizes[active].sum())
+            pieces = 4 * numba.get_num_threads()
+            piece = max(math.ceil(total / pieces), self.min_piece)
             batch.kernel_cache = (
                 np.array([a.ctypes.data for a in batch.datas], np.int64),
                 np.array([a.ctypes.data for a in batch.grads], np.int64),
-                bucket.offsets[active])
-        p_addr, g_addr, offsets = batch.kernel_cache
-        total = int(bucket.sizes[active].sum())
-        pieces = 4 * numba.get_num_threads()
-        piece = max(math.ceil(total / pieces), self.min_piece)
-        work, rows = bucket.rows(batch.active, piece)
+                bucket.offsets[active], *bucket.rows(batch.active, piece))
+        p_addr, g_addr, offsets, work, rows = batch.kernel_cache
         steps = bucket.steps[active]
         coefs = opt._coefficient_table(group, steps, bucket.dtype)
         empty = np.empty(0, bucket.dtype)

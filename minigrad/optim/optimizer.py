@@ -168,9 +168,11 @@ class Optimizer:
     def _coefficient_table(self, group, steps, dtype):
         """One row of host-computed coefficients per tensor, in ``dtype``;
         computed once per distinct step count (usually one per group)."""
-        if len(steps) and (steps == steps[0]).all():  # the usual case, fast
+        if steps[0] == steps[-1] and (steps == steps[0]).all():
             row = np.array(self._coefficients(group, int(steps[0])), dtype)
-            return np.tile(row, (len(steps), 1))
+            table = np.empty((len(steps), row.size), dtype)
+            table[...] = row
+            return table
         unique, where = np.unique(steps, return_inverse=True)
         rows = [self._coefficients(group, int(t)) for t in unique]
         return np.array(rows, dtype=dtype).reshape(len(unique), -1)[where]
