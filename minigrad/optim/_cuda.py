@@ -203,15 +203,19 @@ def step(opt, group, bucket, batch):
     starts = np.cumsum(sizes) - sizes
     coefs = opt._coefficient_table(group, bucket.steps[active], bucket.dtype)
     lamb = opt.kernel == "lamb"
-    stage = np.zeros(2 * n + coefs.size + (2 * len(active) if lamb else 0),
+    stage = np.empty(2 * n + coefs.size + (2 * len(active) if lamb else 0),
                      bucket.dtype)
+    stage[2 * n + coefs.size:] = 0  # LAMB's norm sums start at zero
     for start, size, data, grad in zip(starts, sizes, batch.datas, batch.grads):
         stage[start:start + size] = data.reshape(-1)
         stage[n + start:n + start + size] = grad.reshape(-1)
     stage[2 * n:2 * n + coefs.size] = coefs.reshape(-1)
     state = _device_state(bucket, opt.buffer_names, opt._buffers(group))
     rows, d_starts, d_offsets = _tables(bucket, batch.active, starts)
-    d_stage = cuda.to_device(stage)  # the one transfer up
+    d_stage = getattr(bucket, "device_stage", None)
+    if d_stage is None or d_stage.shape != stage.shape:
+        d_stage = bucket.device_stage = cuda.device_array_like(stage)
+    d_stage.copy_to_device(stage)  # the one transfer up
     params, grads = d_stage[:n], d_stage[n:2 * n]
     d_coefs = d_stage[2 * n:2 * n + coefs.size].reshape(coefs.shape)
     blocks = max(1, min(rows.shape[0], MAX_BLOCKS))
@@ -239,16 +243,16 @@ def _device_state(bucket, names, needed):
     """The bucket's state buffers on the device, in kernel argument order
     (an empty array stands for a buffer the options do not use)."""
     device = bucket.device
-    if device is not None and set(device) != set(bucket.buffers):
+    if device is not None and set(device) != {None, *bucket.buffers}:
         pull_state(bucket)
         device = None
     if device is None:
         device = {name: cuda.to_device(buffer)
                   for name, buffer in bucket.buffers.items()}
+        device[None] = cuda.device_array(1, bucket.dtype)  # an unused buffer
         bucket.device = device
         bucket.device_dirty = False
-    empty = cuda.to_device(np.zeros(1, bucket.dtype))
-    return [device[name] if name in needed else empty for name in names]
+    return [device[name] if name in needed else device[None] for name in names]
 
 
 def _tables(bucket, active, starts):
@@ -266,7 +270,7 @@ def pull_state(bucket):
     """Copy the device state back into the host buffers if it is newer."""
     if bucket.device is not None and getattr(bucket, "device_dirty", False):
         for name, array in bucket.device.items():
-            if name in bucket.buffers:
+            if name is not None and name in bucket.buffers:
                 array.copy_to_host(bucket.buffers[name])
         bucket.device_dirty = False
 

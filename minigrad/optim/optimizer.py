@@ -179,8 +179,10 @@ class Optimizer:
 
     @property
     def state(self):
-        """``opt.state[param]`` -> ``{"step": int, name: view}`` (views into
-        the flat buffers: writing to them changes the optimizer's state)."""
+        """``opt.state[param]`` -> ``{"step": int, name: view}``: views into
+        the flat buffers (on the cpu and numpy backends writing to them changes
+        the optimizer's state; on cuda the state lives on the device and these
+        are host copies -- use ``load_state_dict`` to change it)."""
         self._backend.sync(self)
         return _StateView(self)
 
