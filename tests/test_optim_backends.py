@@ -6,8 +6,9 @@ shapes (), (0,), (7,), (5, 3) and a non-contiguous view, all in one group (so
 one kernel call updates tensors of every kind at once). float64 must agree to
 1e-12 relative, float32 to a few ulps. (In practice they agree bit for bit,
 except LAMB's norms: summed in float64 in another order on the cpu (8 lanes at
-a time), in float32 on the GPU, where a 1e-7 change of the trust ratio moves an element near 0 by
-a few ulps of the tensor's largest element rather than of its own.)
+a time), in float32 on the GPU, where a 1e-7 change of the trust ratio moves
+an element near 0 by a few ulps of the tensor's largest element rather than
+of its own.)
 """
 import numpy as np
 import pytest
