@@ -58,8 +58,10 @@ class CpuBackend:
         empty = np.empty(0, bucket.dtype)
         buffers = [bucket.buffers.get(name, empty) for name in opt.buffer_names]
         kernel = getattr(_cpu, opt.kernel)
+        scratch = [bucket.scratch(name) for name in opt.scratch_names]
         args = (work, rows, p_addr, g_addr, offsets, coefs,
-                *opt._extras(group, steps), *opt._flags(group), *buffers)
+                *opt._extras(group, steps), *opt._flags(group), *buffers,
+                *scratch)
         threads = numba.get_num_threads()
         if work.size > 2 or threads == 1:
             kernel(*args)

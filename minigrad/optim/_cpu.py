@@ -187,11 +187,13 @@ def adamw(work, rows, p_addr, g_addr, offsets, coefs, amsgrad, exp_avg,
 
 
 @njit(**_FLAGS, fastmath={"reassoc"})
-def lamb(work, rows, p_addr, g_addr, offsets, coefs, lrs, exp_avg, exp_avg_sq):
-    """Two passes in one call: (1) moments, and the squared norms of p and of
-    the update u per row, in float64; per-tensor sums and trust ratios
-    ``r = ||p|| / ||u||`` (1 if either is 0) between the passes; (2) ``p -=
-    lr * r * u`` with u recomputed from the updated moments."""
+def lamb(work, rows, p_addr, g_addr, offsets, coefs, lrs, exp_avg, exp_avg_sq,
+         update):
+    """Two passes in one call: (1) moments and the update ``u`` (kept in the
+    scratch array ``update``), and the squared norms of p and u per row, in
+    float64; per-tensor sums and trust ratios ``r = ||p|| / ||u||`` (1 if
+    either is 0) between the passes; (2) ``p -= lr * r * u``.
+    ``reassoc`` lets LLVM vectorise the norm sums (it may reorder them)."""
     n_rows = rows.shape[0]
     norms = np.zeros((n_rows, 2))
     for w in prange(work.size - 1):
@@ -199,8 +201,10 @@ def lamb(work, rows, p_addr, g_addr, offsets, coefs, lrs, exp_avg, exp_avg_sq):
             t, lo, hi = rows[r, 0], rows[r, 1], rows[r, 2]
             p = _tensor(p_addr[t], hi, coefs)[lo:hi]
             g = _tensor(g_addr[t], hi, coefs)[lo:hi]
-            m = exp_avg[offsets[t] + lo:offsets[t] + hi]
-            v = exp_avg_sq[offsets[t] + lo:offsets[t] + hi]
+            o = offsets[t]
+            m = exp_avg[o + lo:o + hi]
+            v = exp_avg_sq[o + lo:o + hi]
+            u = update[o + lo:o + hi]
             c = coefs[t]
             b1, omb1, b2, omb2, bc1, bc2, eps, wd = (
                 c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])
@@ -209,9 +213,9 @@ def lamb(work, rows, p_addr, g_addr, offsets, coefs, lrs, exp_avg, exp_avg_sq):
             for i in range(p.size):
                 m[i], v[i] = _math.adam_moments(g[i], m[i], v[i], b1, omb1, b2,
                                                 omb2)
-                u = _math.lamb_direction(p[i], m[i], v[i], bc1, bc2, eps, wd)
+                u[i] = _math.lamb_direction(p[i], m[i], v[i], bc1, bc2, eps, wd)
                 p_sq += float(p[i]) * float(p[i])
-                u_sq += float(u) * float(u)
+                u_sq += float(u[i]) * float(u[i])
             norms[r, 0] = p_sq
             norms[r, 1] = u_sq
     n_tensors = p_addr.size
@@ -229,11 +233,7 @@ def lamb(work, rows, p_addr, g_addr, offsets, coefs, lrs, exp_avg, exp_avg_sq):
         for r in range(work[w], work[w + 1]):
             t, lo, hi = rows[r, 0], rows[r, 1], rows[r, 2]
             p = _tensor(p_addr[t], hi, coefs)[lo:hi]
-            m = exp_avg[offsets[t] + lo:offsets[t] + hi]
-            v = exp_avg_sq[offsets[t] + lo:offsets[t] + hi]
-            c = coefs[t]
-            bc1, bc2, eps, wd = c[4], c[5], c[6], c[7]
+            u = update[offsets[t] + lo:offsets[t] + hi]
             lr_ratio = step[t]
             for i in range(p.size):
-                u = _math.lamb_direction(p[i], m[i], v[i], bc1, bc2, eps, wd)
-                p[i] = p[i] - lr_ratio * u
+                p[i] = p[i] - lr_ratio * u[i]

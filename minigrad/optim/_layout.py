@@ -52,6 +52,7 @@ class Bucket:
         self.device_tables = None
         self._batch = None
         self._rows = {}
+        self._scratch = {}
 
     def ensure_buffers(self, specs):
         """Allocate the buffers named in ``specs`` (name -> initial value) that
@@ -59,6 +60,13 @@ class Bucket:
         for name, initial in specs.items():
             if name not in self.buffers:
                 self.buffers[name] = np.full(self.total, initial, self.dtype)
+
+    def scratch(self, name):
+        """A work array as long as the state, not part of it (LAMB's update
+        between its two passes); allocated once."""
+        if name not in self._scratch:
+            self._scratch[name] = np.empty(self.total, self.dtype)
+        return self._scratch[name]
 
     def view(self, name, k):
         start = self.offsets[k]

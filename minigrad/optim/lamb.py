@@ -53,6 +53,7 @@ class LAMB(Optimizer):
 
     kernel = "lamb"
     buffer_names = ("exp_avg", "exp_avg_sq")
+    scratch_names = ("update",)  # u between the cpu kernel's two passes
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-6,
                  weight_decay=0.0, *, backend="cpu", on_nonfinite=None):

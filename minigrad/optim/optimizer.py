@@ -30,6 +30,7 @@ __all__ = ["Optimizer"]
 class Optimizer:
     kernel = None  # name of the rule's kernels in _cpu.py / _cuda.py
     buffer_names = ()  # every buffer the kernels take, in argument order
+    scratch_names = ()  # work arrays (not state) the cpu kernel takes last
 
     def __init__(self, params, defaults, *, backend="cpu", on_nonfinite=None):
         self.defaults = dict(defaults)
