@@ -23,20 +23,20 @@ class Device:  # stands in for the missing GPU (see research/numba.md)
     compute_capability = (9, 0)
 
 dispatcher.get_current_device = lambda: Device()
+from numba.cuda.cudadrv import error as cuda_errors
 from minigrad.optim import _cuda
-try:
-    from numba.cuda.cudadrv import nvvm
-    nvvm.NVVM()
-except Exception as error:  # compiler libraries absent
-    print(json.dumps({"missing": f"{type(error).__name__}: {error}"}))
-    sys.exit(0)
+MISSING = (cuda_errors.NvvmSupportError, cuda_errors.NvrtcSupportError)
 f64 = re.compile(r"\b[a-z]+(?:\.[a-z0-9]+)*\.f64\b")
 out = {}
 for dtype in ("float32", "float64"):
     for name, function, argtypes in _cuda.ptx_kernels(dtype):
         for cc in ((8, 0), (9, 0)):
             Device.compute_capability = cc
-            ptx, _ = cuda.compile_ptx(function, argtypes, cc=cc)
+            try:
+                ptx, _ = cuda.compile_ptx(function, argtypes, cc=cc)
+            except MISSING as error:  # the compiler libraries are absent
+                print(json.dumps({"missing": f"{type(error).__name__}: {error}"}))
+                sys.exit(0)
             out[f"{name}/{dtype}/{cc[0]}{cc[1]}"] = {
                 "target": re.findall(r"^\.target\s+(\S+)", ptx, re.M),
                 "entries": len(re.findall(r"^\.(?:visible\s+)?\.entry", ptx, re.M)),
