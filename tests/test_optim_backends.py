@@ -156,3 +156,47 @@ def test_mixed_dtypes_in_one_group():
     for backend in ("cpu", "cuda"):
         for want, got in zip(results["numpy"], results[backend]):
             np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("cls", [optim.SGD, optim.RMSProp, optim.Adam,
+                                 optim.LAMB], ids=lambda c: c.__name__)
+def test_tensors_split_across_work_items(cls, dtype):
+    """Tensors large enough to be cut into several rows (and rows of several
+    tensors in one work item): the cpu kernel still matches the reference,
+    including LAMB's per-tensor norms summed over the pieces."""
+    sizes = [70_000, 3, 40_000, 0, 100_001]
+    results = []
+    for backend in ("numpy", "cpu"):
+        rng = np.random.default_rng(5)
+        ps = [Parameter(rng.standard_normal(n).astype(dtype)) for n in sizes]
+        opt = cls(ps, lr=0.01, backend=backend)
+        for _ in range(3):
+            for p in ps:
+                p.grad = rng.standard_normal(p.shape).astype(dtype)
+            opt.step()
+        results.append([p.data for p in ps])
+    work, rows = opt._buckets[0][0].rows(tuple(range(len(sizes))), 32768)
+    assert len(work) > 3 and len(rows) > len(sizes)  # really split
+    for want, got in zip(*results):
+        if cls is optim.LAMB:
+            scale = np.abs(want).max(initial=0) * np.finfo(dtype).eps
+            np.testing.assert_allclose(got, want, rtol=0, atol=4 * scale)
+        else:
+            np.testing.assert_array_equal(got, want)
+
+
+def test_chunk_rows_cover_every_element_once_in_equal_work_items():
+    from minigrad.optim._layout import chunk_rows
+
+    sizes = [5, 0, 17, 1, 0, 40, 3]
+    work, rows = chunk_rows(sizes, 8)
+    covered = [np.zeros(n, int) for n in sizes]
+    for t, start, end in rows:
+        assert 0 <= start < end <= sizes[t]
+        covered[t][start:end] += 1
+    assert all((c == 1).all() for c in covered)
+    per_item = [sum(rows[r, 2] - rows[r, 1] for r in range(work[w], work[w + 1]))
+                for w in range(len(work) - 1)]
+    assert per_item[:-1] == [8] * (len(per_item) - 1)
+    assert sum(per_item) == sum(sizes)
