@@ -28,6 +28,26 @@ __all__ = ["Optimizer"]
 
 
 class Optimizer:
+    """Base class of the update rules; not used directly.
+
+    Arguments every rule takes besides its hyperparameters:
+
+    * ``params``: an iterable of parameters, or of dicts ``{"params": [...],
+      "lr": ..., ...}`` (param groups; missing hyperparameters take the
+      defaults). A set is refused (its order is not stable), as is an empty
+      list or a parameter that appears twice.
+    * ``backend``: ``"cpu"`` (Numba ``@njit``, default), ``"cuda"`` (Numba
+      ``@cuda.jit``; a ``RuntimeError`` if no GPU is usable) or ``"numpy"``
+      (the readable reference). All three give the same results to rounding.
+    * ``on_nonfinite``: ``None`` (default, like PyTorch: no check), ``"raise"``
+      (``FloatingPointError`` naming the parameter) or ``"skip"`` (the step is
+      refused and counted in ``skipped_steps``). Either way, parameters and
+      state are left exactly as they were.
+
+    ``kernel_calls`` counts compiled-kernel launches: one per param group
+    (and dtype) per step, however many tensors the group holds.
+    """
+
     kernel = None  # name of the rule's kernels in _cpu.py / _cuda.py
     buffer_names = ()  # every buffer the kernels take, in argument order
     scratch_names = ()  # work arrays (not state) the cpu kernel takes last
