@@ -79,6 +79,10 @@ def torch_step(class_name, kwargs, shapes, mode, seed=0):
     return opt.step
 
 
+def _percent(x):
+    return "n/a" if x != x else f"{x:.0%}"
+
+
 def _bytes_note(n):
     return f"{n:,} float32 parameters"
 
@@ -108,9 +112,12 @@ def step_vs_floor(sizes):
         gbs = nbytes * n / med["cpu"] / 1e9
         sec.add_row(label, nbytes, med["cpu"] * 1e3, med["floor"] * 1e3, ratio,
                     gbs, ref_med["ref"] * 1e3, ref_med["ref"] / ref_med["cpu"],
-                    f"{spread(samples['cpu']):.0%}")
+                    _percent(spread(samples["cpu"])))
         sec.targets.append(Target(f"{label}: cpu step / floor", ratio, 1.2))
         del cpu, flo, ref
+    sec.notes.append(
+        "spread: half the interquartile range of the cpu samples over their "
+        "median; above ~20 % the machine was busy and ratios are less sure.")
     sec.notes.append(
         "LAMB's floor is two passes (44 bytes/element): its trust ratio needs "
         "the norm of the whole update before any parameter may be written.")

@@ -220,7 +220,7 @@ def engine_overhead(sizes):
         f"+ backward). Then one epoch of an MLP 2-16-16-1 on "
         f"{sizes.moons} moons points, hinge loss, SGD (micrograd's demo). "
         f"Medians of {sizes.reps} interleaved repetitions.",
-        ["case", "minigrad", "baseline", "baseline", "minigrad / baseline"],
+        ["case", "minigrad", "against", "its time", "minigrad / it"],
     )
     gc.collect()
     if _have("torch"):

@@ -6,13 +6,22 @@ forward and reverse on odd and even repetitions, so no candidate always runs
 right after the same neighbour (caches, turbo, the allocator). We report the
 median of the repetitions, which ignores the odd outlier caused by another
 process, and ratios of medians from the same run.
+
+Between two timed calls we sleep a few milliseconds (untimed). Both numba and
+torch run OpenMP thread pools whose threads spin for a while after a parallel
+region; on 2 cores the spinning threads of the previous case would slow down
+whichever case comes next, so without the pause the order would decide who
+wins.
 """
 import gc
 import statistics
 import time
 
 
-def interleaved(cases, repetitions, warmup=1, inner=1):
+PAUSE = 0.005  # seconds between timed calls: lets spinning threads go idle
+
+
+def interleaved(cases, repetitions, warmup=1, inner=1, pause=PAUSE):
     """Time each callable in ``cases`` (name -> callable) ``repetitions`` times.
 
     ``inner`` calls make one sample (for operations that take microseconds);
@@ -30,6 +39,8 @@ def interleaved(cases, repetitions, warmup=1, inner=1):
         order = names if rep % 2 == 0 else names[::-1]
         for name in order:
             call = cases[name]
+            if pause:
+                time.sleep(pause)
             start = clock()
             for _ in range(inner):
                 call()

@@ -1,0 +1,96 @@
+"""The benchmark suite must keep running: a smoke run with tiny sizes."""
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # `benchmarks` lives beside the package
+
+from benchmarks.report import Target, fmt  # noqa: E402
+from benchmarks.timing import interleaved, medians  # noqa: E402
+
+# Runs in a fresh interpreter; the prelude can make optional packages vanish.
+RUNNER = ("import sys; {prelude}from benchmarks.run import main; "
+          "raise SystemExit(main(sys.argv[1:]))")
+HIDE_BASELINES = "sys.modules['torch'] = None; sys.modules['micrograd'] = None; "
+
+
+def _smoke(tmp_path, *args, prelude=""):
+    out = tmp_path / "smoke.md"
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER.format(prelude=prelude), "--smoke",
+         "--out", str(out), *args],
+        cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return out.read_text()
+
+
+def _target_rows(text):
+    """(name, measured, result) for each row of the Targets table."""
+    block = text.split("### Targets", 1)[1].split("###", 1)[0]
+    rows = re.findall(r"^\| (.+?) \| (.+?) \| [<>]= .+? \| (.+?) \|$", block, re.M)
+    return rows
+
+
+def test_smoke_run_measures_every_section(tmp_path):
+    text = _smoke(tmp_path)
+    for number in range(1, 7):
+        assert re.search(rf"^### {number}\. ", text, re.M), f"section {number}"
+    assert "(failed)" not in text and "error:" not in text
+    assert "Smoke run" in text and "Reproduce: `python -m benchmarks" in text
+    rows = _target_rows(text)
+    names = " ".join(name for name, _, _ in rows)
+    for rule in ("SGD", "Momentum", "AdaGrad", "RMSProp", "Adam", "AdamW", "LAMB"):
+        assert f"{rule}: cpu step / floor" in names
+    assert "import minigrad" in names
+    installed = []
+    for module in ("torch", "micrograd"):
+        try:
+            __import__(module)
+            installed.append(module)
+        except ImportError:
+            pass
+    if "torch" in installed:
+        assert "torch fused" in names and "engine per-op" in names
+    if "micrograd" in installed:
+        assert "micrograd epoch" in names
+    for name, measured, result in rows:  # every target got a real number
+        assert math.isfinite(float(measured.replace(",", ""))), name
+        assert result in ("pass", "**FAIL**")
+
+
+def test_smoke_run_without_torch_or_micrograd_says_skipped(tmp_path):
+    text = _smoke(tmp_path, "--sections", "3", "4", "5",
+                  prelude=HIDE_BASELINES)
+    skipped = re.findall(r"^skipped: torch not installed$", text, re.M)
+    assert len(skipped) == 2  # sections 3 and 4
+    assert "per-op comparison skipped: torch not installed" in text
+    assert "micrograd comparison skipped: micrograd not installed" in text
+    assert "(failed)" not in text
+
+
+def test_interleaved_alternates_order_and_reports_per_call_time():
+    calls = []
+    cases = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    samples = interleaved(cases, repetitions=2, warmup=0, inner=3)
+    assert calls == list("aaabbbccc") + list("cccbbbaaa")
+    assert all(len(v) == 2 and min(v) >= 0 for v in samples.values())
+    assert set(medians(samples)) == set("abc")
+
+
+@pytest.mark.parametrize("measured, limit, at_least, passed", [
+    (1.1, 1.2, False, True), (1.3, 1.2, False, False),
+    (150.0, 100.0, True, True), (50.0, 100.0, True, False),
+    (float("nan"), 1.2, False, False),
+])
+def test_target_verdict(measured, limit, at_least, passed):
+    assert Target("t", measured, limit, at_least).passed is passed
+
+
+def test_fmt_keeps_three_significant_digits():
+    assert fmt(0.012345) == "0.0123" and fmt(12345.6) == "12,346"
+    assert fmt(float("nan")) == "n/a" and fmt("x") == "x" and fmt(7) == "7"
