@@ -108,28 +108,33 @@ def rmsprop(work, rows, p_addr, g_addr, offsets, coefs, has_weight_decay,
             v = square_avg[o + lo:o + hi]
             c = coefs[t]
             lr, wd, alpha, one_minus_alpha, eps, mu = c[0], c[1], c[2], c[3], c[4], c[5]
-            if not (centered or has_momentum):
-                # the default on its own loop: with the aliased buffers below
-                # LLVM does not vectorise it (2x slower; benchmarks/, sec. 1)
+            # one loop per combination of options, each writing only the
+            # buffers it has: aliased or conditional stores stop LLVM from
+            # vectorising (2x slower; benchmarks/, section 1)
+            if centered and has_momentum:
+                gbar = grad_avg[o + lo:o + hi]
+                b = momentum_buffer[o + lo:o + hi]
+                for i in range(p.size):
+                    p[i], v[i], gbar[i], b[i] = _math.rmsprop(
+                        p[i], g[i], v[i], gbar[i], b[i], lr, wd, alpha,
+                        one_minus_alpha, eps, mu, has_weight_decay, 1, 1)
+            elif centered:
+                gbar = grad_avg[o + lo:o + hi]
+                for i in range(p.size):
+                    p[i], v[i], gbar[i], _ = _math.rmsprop(
+                        p[i], g[i], v[i], gbar[i], v[i], lr, wd, alpha,
+                        one_minus_alpha, eps, mu, has_weight_decay, 1, 0)
+            elif has_momentum:
+                b = momentum_buffer[o + lo:o + hi]
+                for i in range(p.size):
+                    p[i], v[i], _, b[i] = _math.rmsprop(
+                        p[i], g[i], v[i], v[i], b[i], lr, wd, alpha,
+                        one_minus_alpha, eps, mu, has_weight_decay, 0, 1)
+            else:
                 for i in range(p.size):
                     p[i], v[i], _, _ = _math.rmsprop(
                         p[i], g[i], v[i], v[i], v[i], lr, wd, alpha,
                         one_minus_alpha, eps, mu, has_weight_decay, 0, 0)
-                continue
-            # absent buffers (option off) alias v; the math leaves them as is
-            gbar = grad_avg[o + lo:o + hi] if centered else v
-            b = momentum_buffer[o + lo:o + hi] if has_momentum else v
-            for i in range(p.size):
-                p_i, v_i, gbar_i, b_i = _math.rmsprop(
-                    p[i], g[i], v[i], gbar[i], b[i], lr, wd, alpha,
-                    one_minus_alpha, eps, mu, has_weight_decay, centered,
-                    has_momentum)
-                if centered:
-                    gbar[i] = gbar_i
-                if has_momentum:
-                    b[i] = b_i
-                p[i] = p_i
-                v[i] = v_i
 
 
 @njit(**_FLAGS)
