@@ -132,18 +132,27 @@ def many_tensors(sizes):
         "2. Many tensors",
         f"The same {_bytes_note(k * each)} as {k:,} tensors of {each:,} against "
         f"one tensor of {k * each:,}, backend `cpu`; medians of {sizes.reps} "
-        "interleaved repetitions.",
-        ["rule", "one tensor ms", f"{k} tensors ms", "many / one"],
+        "interleaved repetitions. The floor columns run the floor kernel of "
+        "the rule's traffic class over the same two layouts (separate arrays "
+        "for p and g, flat state): what the layout itself costs.",
+        ["rule", "one tensor ms", f"{k} tensors ms", "many / one",
+         "floor one ms", "floor many ms", "floor many / one"],
     )
-    for label, cls, kwargs, _ in RULES:
+    for label, cls, kwargs, nbytes in RULES:
         gc.collect()
-        one = minigrad_step(cls, kwargs, [(k * each,)], "cpu")
-        many = minigrad_step(cls, kwargs, [(each,)] * k, "cpu", seed=1)
-        med = medians(interleaved({"one": one, "many": many}, sizes.reps))
+        cases = {"one": minigrad_step(cls, kwargs, [(k * each,)], "cpu"),
+                 "many": minigrad_step(cls, kwargs, [(each,)] * k, "cpu", seed=1)}
+        if nbytes in floor.STATE and nbytes != 44:
+            cases["floor one"] = floor.make_floor(nbytes, k * each)
+            cases["floor many"] = floor.make_floor_many(nbytes, k, each)
+        med = medians(interleaved(cases, sizes.reps))
+        nan = float("nan")
         ratio = med["many"] / med["one"]
-        sec.add_row(label, med["one"] * 1e3, med["many"] * 1e3, ratio)
+        f_one, f_many = med.get("floor one", nan), med.get("floor many", nan)
+        sec.add_row(label, med["one"] * 1e3, med["many"] * 1e3, ratio,
+                    f_one * 1e3, f_many * 1e3, f_many / f_one)
         sec.targets.append(Target(f"{label}: {k} tensors / one tensor", ratio, 1.25))
-        del one, many
+        del cases
     return sec
 
 

@@ -64,7 +64,38 @@ def _compile():
         for i in prange(p.size):  # pass 2: 16 bytes
             p[i] = p[i] - ratio * (m[i] + v[i])
 
-    _KERNELS.update({12: floor12, 20: floor20, 28: floor28, 44: floor44})
+    @jit
+    def floor12_many(ps, gs, offsets, c):
+        for t in prange(offsets.size):
+            p, g = ps[t], gs[t]
+            for i in range(p.size):
+                p[i] = p[i] - c * g[i]
+
+    @jit
+    def floor20_many(ps, gs, offsets, s, c):
+        for t in prange(offsets.size):
+            p, g = ps[t], gs[t]
+            s_t = s[offsets[t]:offsets[t] + p.size]
+            for i in range(p.size):
+                gi = g[i]
+                s_t[i] = s_t[i] + gi
+                p[i] = p[i] - c * gi
+
+    @jit
+    def floor28_many(ps, gs, offsets, m, v, c):
+        for t in prange(offsets.size):
+            p, g = ps[t], gs[t]
+            m_t = m[offsets[t]:offsets[t] + p.size]
+            v_t = v[offsets[t]:offsets[t] + p.size]
+            for i in range(p.size):
+                gi = g[i]
+                m_t[i] = m_t[i] + gi
+                v_t[i] = v_t[i] + gi
+                p[i] = p[i] - c * gi
+
+    _KERNELS.update({12: floor12, 20: floor20, 28: floor28, 44: floor44,
+                     "12 many": floor12_many, "20 many": floor20_many,
+                     "28 many": floor28_many})
     return _KERNELS
 
 
@@ -85,4 +116,28 @@ def make_floor(bytes_per_element, n, dtype=np.float32, seed=0):
         kernel(p, g, *state, c)
 
     step()  # compile / load from the cache outside the timed region
+    return step
+
+
+def make_floor_many(bytes_per_element, k, each, dtype=np.float32, seed=0):
+    """The floor of the many-tensors layout: ``k`` separate parameter and
+    gradient arrays of ``each`` elements (as a model has them), the state in
+    one flat array (as minigrad keeps it); one tensor per prange iteration."""
+    from numba.typed import List
+
+    kernel = _compile()[f"{bytes_per_element} many"]
+    rng = np.random.default_rng(seed)
+    ps, gs = List(), List()
+    for _ in range(k):
+        ps.append(rng.standard_normal(each, dtype=np.float32).astype(dtype))
+    for _ in range(k):
+        gs.append(rng.standard_normal(each, dtype=np.float32).astype(dtype))
+    offsets = np.arange(k, dtype=np.int64) * each
+    state = [np.zeros(k * each, dtype) for _ in STATE[bytes_per_element]]
+    c = dtype(1e-7)
+
+    def step():
+        kernel(ps, gs, offsets, *state, c)
+
+    step()
     return step
