@@ -19,8 +19,6 @@ Every coefficient arrives in the parameter dtype and options arrive as
 integers, so the float32 kernels contain no float64 arithmetic (checked on the
 PTX by ``tests/test_optim_ptx.py``).
 """
-import math
-
 import numpy as np
 from numba import config, cuda, types
 
@@ -173,18 +171,14 @@ def _lamb_apply(rows, params, starts, offsets, coefs, exp_avg, exp_avg_sq,
         s, o = starts[t], offsets[t]
         bc1, bc2, eps, wd = coefs[t, 4], coefs[t, 5], coefs[t, 6], coefs[t, 7]
         lr, zero, one = coefs[t, 8], coefs[t, 9], coefs[t, 10]
-        p_norm = math.sqrt(norms[2 * t])
-        u_norm = math.sqrt(norms[2 * t + 1])
-        ratio = one
-        if p_norm > zero and u_norm > zero:
-            ratio = p_norm / u_norm
-        lr_ratio = lr * ratio
+        lr_ratio = lr * _math.trust_ratio(norms[2 * t], norms[2 * t + 1], zero,
+                                          one)
         for i in range(rows[r, 1] + cuda.threadIdx.x, rows[r, 2],
                        cuda.blockDim.x):
             j = o + i
             u = _math.lamb_direction(params[s + i], exp_avg[j], exp_avg_sq[j],
                                      bc1, bc2, eps, wd)
-            params[s + i] = params[s + i] - lr_ratio * u
+            params[s + i] = _math.lamb_apply(params[s + i], u, lr_ratio)
 
 
 PY_KERNELS = {"sgd": _sgd, "momentum": _momentum, "adagrad": _adagrad,

@@ -138,3 +138,22 @@ def lamb_direction(p, m, v, bias_correction1, bias_correction2, eps,
     m_hat = m / bias_correction1
     v_hat = v / bias_correction2
     return m_hat / (math.sqrt(v_hat) + eps) + weight_decay * p
+
+
+@register_jitable
+def trust_ratio(p_sq, u_sq, zero, one):
+    """LAMB's trust ratio ``r = ||p|| / ||u||`` from the squared norms, or
+    ``one`` if either norm is ``zero`` (a new or zero tensor takes the plain
+    step). ``zero`` and ``one`` come in the dtype the norms were summed in."""
+    p_norm = math.sqrt(p_sq)
+    u_norm = math.sqrt(u_sq)
+    if p_norm > zero and u_norm > zero:
+        return p_norm / u_norm
+    return one
+
+
+@register_jitable
+def lamb_apply(p, u, lr_ratio):
+    """LAMB's step ``p - lr * r * u``; ``lr_ratio = lr * r`` is formed once
+    per tensor."""
+    return p - lr_ratio * u
