@@ -5,6 +5,7 @@ argparse's usual "error: argument --x: ..." line and exit status 2, with the
 valid choices named in the message.
 """
 import argparse
+import contextlib
 import sys
 
 from ..viz.registry import OPTIMIZERS
@@ -130,15 +131,41 @@ def warn(message):
     print(f"minigrad: warning: {message}", file=sys.stderr)
 
 
+def add_hidden_option(p):
+    """``--hidden SIZES``: the MLP's hidden layer widths."""
+    p.add_argument("--hidden", type=hidden_sizes, default="32,32",
+                   metavar="SIZES", help="hidden layer widths, e.g. 64,64")
+
+
+def add_backend_option(p, default="cpu", note=""):
+    """``--backend {cpu,numpy,cuda}``; ``note`` is added to the help."""
+    p.add_argument("--backend", choices=BACKENDS, default=default,
+                   help=BACKEND_HELP + note)
+
+
+def add_progress_option(p):
+    """``--progress/--no-progress``, read by ``progress_bar``."""
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction,
+                   default=None,
+                   help="progress bar on stderr (default: only on a terminal)")
+
+
+@contextlib.contextmanager
 def progress_bar(total, enabled, desc=""):
-    """A tqdm bar on stderr; ``enabled=None`` shows it only on a terminal."""
+    """A tqdm bar on stderr, closed on leaving the ``with`` block (``None``
+    without tqdm); ``enabled=None`` shows it only on a terminal."""
     try:
         from tqdm.auto import tqdm
     except ImportError:
-        return None
+        yield None
+        return
     disable = None if enabled is None else not enabled
-    return tqdm(total=total, disable=disable, desc=desc, unit="epoch",
-                leave=False, file=sys.stderr)
+    bar = tqdm(total=total, disable=disable, desc=desc, unit="epoch",
+               leave=False, file=sys.stderr)
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 class Formatter(argparse.RawDescriptionHelpFormatter):

@@ -1,5 +1,4 @@
 """``minigrad compare``: the seven optimizers race on one problem."""
-import argparse
 import json
 import textwrap
 import time
@@ -61,16 +60,14 @@ def add_parser(subparsers):
                    help="passes over the training set")
     p.add_argument("--batch-size", type=_args.positive_int, default=32,
                    help="points per mini-batch (one optimizer step each)")
-    p.add_argument("--hidden", type=_args.hidden_sizes, default="32,32",
-                   metavar="SIZES", help="hidden layer widths, e.g. 64,64")
+    _args.add_hidden_option(p)
     p.add_argument("--lr", type=_args.lr_setting, action="append",
                    metavar="NAME=VALUE",
                    help="learning rate for one optimizer (repeatable), or a "
                         "bare number for all")
     p.add_argument("--target-loss", type=_args.positive_float, default=0.3,
                    help="the loss whose first crossing the table reports")
-    p.add_argument("--backend", choices=_args.BACKENDS, default="cpu",
-                   help=_args.BACKEND_HELP)
+    _args.add_backend_option(p)
     p.add_argument("--seed", type=int, default=0,
                    help="seeds the data, the initial weights and the batches")
     p.add_argument("--plot", default="minigrad-compare.png", metavar="PATH",
@@ -78,9 +75,7 @@ def add_parser(subparsers):
     p.add_argument("--no-plot", action="store_true", help="skip the picture")
     p.add_argument("--json", metavar="PATH",
                    help="also save all numbers and curves as JSON")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction,
-                   default=None,
-                   help="progress bar on stderr (default: only on a terminal)")
+    _args.add_progress_option(p)
     p.set_defaults(run=run)
     return p
 
@@ -94,17 +89,14 @@ def run(args):
           f"{len(task.X_test)} held-out points, {task.n_classes} classes), "
           f"MLP {[2, *args.hidden, task.n_classes]}, {args.epochs} epochs of "
           f"batch {args.batch_size}, backend {args.backend}, seed {args.seed}")
-    bar = _args.progress_bar(args.epochs * len(args.optimizers), args.progress)
     started = time.perf_counter()
-    try:
+    with _args.progress_bar(args.epochs * len(args.optimizers),
+                            args.progress) as bar:
         results = experiments.compare_optimizers(
             task, optimizers=args.optimizers, hidden=args.hidden,
             epochs=args.epochs, batch_size=args.batch_size, lrs=lrs,
             backend=args.backend, seed=args.seed,
             target_loss=args.target_loss, progress=bar)
-    finally:
-        if bar is not None:
-            bar.close()
     total = time.perf_counter() - started
     print()
     print(experiments.format_table(results, args.target_loss))

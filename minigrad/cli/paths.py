@@ -57,9 +57,8 @@ def add_parser(subparsers):
     p.add_argument("--lr", type=_args.lr_setting, action="append",
                    metavar="NAME=VALUE",
                    help="learning rate for one optimizer (repeatable)")
-    p.add_argument("--backend", choices=_args.BACKENDS, default="numpy",
-                   help=_args.BACKEND_HELP + " numpy is the default here: "
-                   "two numbers need no kernel.")
+    _args.add_backend_option(p, default="numpy", note=" numpy is the default "
+                             "here: two numbers need no kernel.")
     p.add_argument("--out-dir", default=".", metavar="DIR",
                    help="pictures go here as paths-<surface>.png")
     p.add_argument("--per-optimizer", action="store_true",

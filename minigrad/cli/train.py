@@ -1,6 +1,4 @@
 """``minigrad train``: one optimizer, one dataset, a checkpoint at the end."""
-import argparse
-
 from . import _args
 from ..viz.registry import TRAINING_LRS
 
@@ -51,10 +49,8 @@ def add_parser(subparsers):
                         f"{', '.join(f'{k}={v:g}' for k, v in TRAINING_LRS.items())})")
     p.add_argument("--epochs", type=_args.positive_int, default=40)
     p.add_argument("--batch-size", type=_args.positive_int, default=32)
-    p.add_argument("--hidden", type=_args.hidden_sizes, default="32,32",
-                   metavar="SIZES", help="hidden layer widths, e.g. 64,64")
-    p.add_argument("--backend", choices=_args.BACKENDS, default="cpu",
-                   help=_args.BACKEND_HELP)
+    _args.add_hidden_option(p)
+    _args.add_backend_option(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint", default="minigrad-train.ckpt",
                    metavar="PATH", help="where to save the trained state")
@@ -62,9 +58,7 @@ def add_parser(subparsers):
                    help="do not save a checkpoint")
     p.add_argument("--plot", metavar="PATH",
                    help="save a decision-boundary picture here")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction,
-                   default=None,
-                   help="progress bar on stderr (default: only on a terminal)")
+    _args.add_progress_option(p)
     p.set_defaults(run=run)
     return p
 
@@ -82,14 +76,11 @@ def run(args):
     print(f"minigrad train: {display_name(args.optimizer)}(lr={lr:g}, "
           f"backend={args.backend}) on {args.dataset}, MLP {sizes}, "
           f"{args.epochs} epochs of batch {args.batch_size}")
-    bar = _args.progress_bar(args.epochs, args.progress, desc="training")
-    try:
+    with _args.progress_bar(args.epochs, args.progress,
+                            desc="training") as bar:
         result = experiments.train(model, opt, task, args.epochs,
                                    args.batch_size, seed=args.seed,
                                    progress=bar, name=args.optimizer, lr=lr)
-    finally:
-        if bar is not None:
-            bar.close()
     print(f"final training loss {result.final_loss:.4f}  "
           f"train accuracy {result.train_acc:.3f}  "
           f"held-out accuracy {result.test_acc:.3f}  "
