@@ -48,6 +48,13 @@ def common(group):
     real("weight_decay value", group["weight_decay"])
 
 
+def adam_family(group):
+    """What Adam, AdamW and LAMB share: lr, weight_decay, betas and eps."""
+    common(group)
+    betas(group["betas"])
+    real("epsilon value", group["eps"])
+
+
 def on_nonfinite(value):
     if value not in (None, "raise", "skip"):
         raise ValueError(f"Invalid on_nonfinite: {value!r} (expected None, "

@@ -68,9 +68,7 @@ class Adam(Optimizer):
                          on_nonfinite=on_nonfinite)
 
     def _check(self, group):
-        _checks.common(group)
-        _checks.betas(group["betas"])
-        _checks.real("epsilon value", group["eps"])
+        _checks.adam_family(group)
         _checks.flag("amsgrad", group["amsgrad"])
 
     def _buffers(self, group):

@@ -63,9 +63,7 @@ class LAMB(Optimizer):
                          on_nonfinite=on_nonfinite)
 
     def _check(self, group):
-        _checks.common(group)
-        _checks.betas(group["betas"])
-        _checks.real("epsilon value", group["eps"])
+        _checks.adam_family(group)
 
     def _buffers(self, group):
         return {"exp_avg": 0.0, "exp_avg_sq": 0.0}
