@@ -80,30 +80,37 @@ def _pair(a, b, op):
 
 # ---- arithmetic (ops_math) ----------------------------------------------
 def add(a, b):
+    """``a + b``, broadcasting as NumPy does."""
     return Add()(*_pair(a, b, 'add'))
 
 
 def sub(a, b):
+    """``a - b``, broadcasting as NumPy does."""
     return Sub()(*_pair(a, b, 'sub'))
 
 
 def mul(a, b):
+    """``a * b`` elementwise, broadcasting as NumPy does."""
     return Mul()(*_pair(a, b, 'mul'))
 
 
 def div(a, b):
+    """``a / b`` elementwise, broadcasting as NumPy does."""
     return Div()(*_pair(a, b, 'div'))
 
 
 def pow(a, b):
+    """``a ** b`` elementwise; the gradient w.r.t. ``b`` is 0 where a <= 0."""
     return Pow()(*_pair(a, b, 'pow'))
 
 
 def matmul(a, b):
+    """``a @ b``, with NumPy's rules for 1-d and batched operands."""
     return MatMul()(*_pair(a, b, 'matmul'))
 
 
 def neg(x):
+    """``-x``."""
     return Neg()(as_tensor(x))
 
 
@@ -120,30 +127,37 @@ def astype(x, dtype):
 
 
 def exp(x):
+    """``e ** x`` elementwise."""
     return Exp()(_floating(as_tensor(x)))
 
 
 def log(x):
+    """Natural logarithm, elementwise."""
     return Log()(_floating(as_tensor(x)))
 
 
 def sqrt(x):
+    """Square root, elementwise."""
     return Sqrt()(_floating(as_tensor(x)))
 
 
 def abs(x):
+    """``|x|`` elementwise; the gradient at 0 is 0 (as PyTorch)."""
     return Abs()(as_tensor(x))
 
 
 def tanh(x):
+    """Hyperbolic tangent, elementwise."""
     return Tanh()(_floating(as_tensor(x)))
 
 
 def sigmoid(x):
+    """``1 / (1 + exp(-x))`` elementwise, stable for large ``|x|``."""
     return Sigmoid()(_floating(as_tensor(x)))
 
 
 def relu(x):
+    """``max(x, 0)`` elementwise; the gradient at 0 is 0 (as PyTorch)."""
     return ReLU()(as_tensor(x))
 
 
@@ -162,10 +176,12 @@ def clip(x, lo, hi):
 
 
 def maximum(a, b):
+    """Elementwise larger of ``a`` and ``b``; on a tie each gets half."""
     return Maximum()(*_pair(a, b, 'maximum'))
 
 
 def minimum(a, b):
+    """Elementwise smaller of ``a`` and ``b``; on a tie each gets half."""
     return Minimum()(*_pair(a, b, 'minimum'))
 
 
@@ -188,11 +204,13 @@ def compare(ufunc, a, b):
 
 # ---- reductions and shapes (ops_shape) -----------------------------------
 def sum(x, axis=None, keepdims=False):
+    """Sum over ``axis`` (all axes if None)."""
     x = as_tensor(x)
     return Sum(axis, keepdims, x.ndim)(x)
 
 
 def mean(x, axis=None, keepdims=False):
+    """Mean over ``axis`` (all axes if None)."""
     x = as_tensor(x)
     return Mean(axis, keepdims, x.ndim)(x)
 

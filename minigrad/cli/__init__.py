@@ -39,6 +39,7 @@ examples:
 
 
 def build_parser():
+    """The ``minigrad`` argument parser with its four subcommands."""
     from .. import __version__
 
     parser = argparse.ArgumentParser(

@@ -39,6 +39,7 @@ examples:
 
 
 def add_parser(subparsers):
+    """Add the ``compare`` subcommand to ``subparsers``."""
     lrs = textwrap.fill(", ".join(f"{k}={v:g}" for k, v in
                                   TRAINING_LRS.items()), 76,
                         subsequent_indent="  ")
@@ -81,6 +82,7 @@ def add_parser(subparsers):
 
 
 def run(args):
+    """Run ``minigrad compare`` with the parsed ``args``; returns the exit status."""
     from ..viz import experiments
 
     lrs = _args.merge_lrs(args.lr, args.optimizers)

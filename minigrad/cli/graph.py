@@ -41,6 +41,7 @@ examples:
 
 
 def add_parser(subparsers):
+    """Add the ``graph`` subcommand to ``subparsers``."""
     p = subparsers.add_parser(
         "graph", help="draw a computation graph (DOT, SVG, PNG)",
         description=DESCRIPTION, epilog=EPILOG,
@@ -111,6 +112,7 @@ def mlp_example(sizes, seed=0, batch=4):
 
 
 def run(args):
+    """Run ``minigrad graph`` with the parsed ``args``; returns the exit status."""
     from ..viz import graph as viz_graph
     from ..viz._deps import GraphvizNotFoundError, MissingDependencyError
 

@@ -40,6 +40,7 @@ examples:
 
 
 def add_parser(subparsers):
+    """Add the ``paths`` subcommand to ``subparsers``."""
     p = subparsers.add_parser(
         "paths", help="optimizer trajectories on 2-D test surfaces",
         description=DESCRIPTION, epilog=EPILOG,
@@ -71,6 +72,7 @@ def add_parser(subparsers):
 
 
 def run(args):
+    """Run ``minigrad paths`` with the parsed ``args``; returns the exit status."""
     from ..viz.registry import display_name
     from ..viz.surfaces import path_losses, run_paths
 

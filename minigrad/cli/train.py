@@ -31,6 +31,7 @@ reload a checkpoint in Python:
 
 
 def add_parser(subparsers):
+    """Add the ``train`` subcommand to ``subparsers``."""
     from ..viz.experiments import DATASETS
 
     p = subparsers.add_parser(
@@ -64,6 +65,7 @@ def add_parser(subparsers):
 
 
 def run(args):
+    """Run ``minigrad train`` with the parsed ``args``; returns the exit status."""
     from ..viz import experiments
     from ..viz.registry import display_name, optimizer_class
 

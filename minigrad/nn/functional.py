@@ -106,6 +106,7 @@ def sigmoid(x):
 
 
 def tanh(x):
+    """``(e^x - e^-x) / (e^x + e^-x)``."""
     return _tensor(x).tanh()
 
 
@@ -126,6 +127,7 @@ class LeakyReLU(Function):
 
 
 def leaky_relu(x, negative_slope=0.01):
+    """``x`` if x > 0 else ``negative_slope * x`` (default 0.01)."""
     if isinstance(negative_slope, bool) or not isinstance(negative_slope,
                                                           numbers.Real):
         raise TypeError(f"negative_slope must be a number, got {negative_slope!r}")

@@ -81,14 +81,17 @@ def normal_(tensor, mean=0.0, std=1.0):
 
 
 def constant_(tensor, value):
+    """Fill ``tensor.data`` with ``value``, in place; returns ``tensor``."""
     return _fill(tensor, value)
 
 
 def zeros_(tensor):
+    """Fill ``tensor.data`` with 0, in place; returns ``tensor``."""
     return _fill(tensor, 0.0)
 
 
 def ones_(tensor):
+    """Fill ``tensor.data`` with 1, in place; returns ``tensor``."""
     return _fill(tensor, 1.0)
 
 

@@ -123,6 +123,8 @@ class ReLU(Module):
 
 
 class Tanh(Module):
+    """``tanh(x)`` elementwise."""
+
     def forward(self, x):
         return F.tanh(x)
 

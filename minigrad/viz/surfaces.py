@@ -57,6 +57,8 @@ class Surface:
 
 
 class Ravine(Surface):
+    """``f = x^2/50 + y^2``: curvature 50 times larger across the valley."""
+
     def f(self, x, y):
         return x ** 2 / 50.0 + y ** 2
 
@@ -66,6 +68,8 @@ class Ravine(Surface):
 
 
 class Rosenbrock(Surface):
+    """``f = (1-x)^2 + 100 (y-x^2)^2``: a curved, flat-floored valley."""
+
     def f(self, x, y):
         return (1.0 - x) ** 2 + 100.0 * (y - x ** 2) ** 2
 
@@ -77,6 +81,8 @@ class Rosenbrock(Surface):
 
 
 class Saddle(Surface):
+    """``f = x^2/2 + y^4/4 - y^2/2``: a saddle at 0, minima at (0, +-1)."""
+
     def f(self, x, y):
         return 0.5 * x ** 2 + 0.25 * y ** 4 - 0.5 * y ** 2
 
@@ -114,6 +120,7 @@ SURFACES = {
 
 
 def get_surface(name):
+    """The landscape called ``name`` (a key of ``SURFACES``)."""
     if name not in SURFACES:
         raise ValueError(
             f"unknown surface {name!r}; choose from {', '.join(SURFACES)}")
