@@ -230,10 +230,8 @@ def lamb(work, rows, p_addr, g_addr, offsets, coefs, lrs, exp_avg, exp_avg_sq,
         sums[rows[r, 0], 1] += norms[r, 1]
     step = np.empty(n_tensors, coefs.dtype)
     for t in range(n_tensors):
-        p_norm = np.sqrt(sums[t, 0])
-        u_norm = np.sqrt(sums[t, 1])
-        ratio = p_norm / u_norm if p_norm > 0.0 and u_norm > 0.0 else 1.0
-        step[t] = lrs[t] * ratio
+        # the sums are float64 here, so zero and one are float64 too
+        step[t] = lrs[t] * _math.trust_ratio(sums[t, 0], sums[t, 1], 0.0, 1.0)
     for w in prange(work.size - 1):
         for r in range(work[w], work[w + 1]):
             t, lo, hi = rows[r, 0], rows[r, 1], rows[r, 2]
@@ -241,4 +239,4 @@ def lamb(work, rows, p_addr, g_addr, offsets, coefs, lrs, exp_avg, exp_avg_sq,
             u = update[offsets[t] + lo:offsets[t] + hi]
             lr_ratio = step[t]
             for i in range(p.size):
-                p[i] = p[i] - lr_ratio * u[i]
+                p[i] = _math.lamb_apply(p[i], u[i], lr_ratio)
