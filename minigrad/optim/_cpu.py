@@ -16,7 +16,11 @@ Every kernel has the same skeleton (see ``docs/kernels.md``):
 The innermost loops index slices from 0 (``x[i]`` for ``i in range(n)``);
 indexing ``x[lo + i]`` stopped LLVM from vectorising them.
 ``error_model="numpy"`` lets ``x / 0`` give inf instead of raising, which is
-also what makes the loops vectorise.
+also what makes the loops vectorise. Where an option decides which buffers a
+loop writes (SGD's momentum, RMSProp's centered and momentum, Adam's amsgrad)
+the kernel repeats the loop once per combination, each writing only its own
+buffers: a conditional or aliased store stops LLVM from vectorising. The
+repeated loops differ only in that; the math is the one ``_math`` call.
 """
 import numpy as np
 from numba import carray, njit, prange, types
