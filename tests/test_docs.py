@@ -15,8 +15,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 # performance.md is generated with the benchmarks and checked there.
-PAGES = [ROOT / "README.md"] + sorted(p for p in DOCS.glob("*.md")
-                                      if p.name != "performance.md")
+PAGES = [ROOT / "README.md", ROOT / "examples" / "README.md"] + sorted(
+    p for p in DOCS.glob("*.md") if p.name != "performance.md")
 PREFIXES = {"mg": "minigrad", "nn": "minigrad.nn",
             "F": "minigrad.nn.functional", "optim": "minigrad.optim"}
 
@@ -42,7 +42,8 @@ def resolve(dotted):
     return obj
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("page", PAGES,
+                         ids=lambda p: str(p.relative_to(ROOT)))
 def test_cited_files_and_names_exist(page):
     missing = []
     for span in code_spans(page.read_text(encoding="utf-8")):
