@@ -4,9 +4,11 @@
 iterable of parameters or of param-group dicts), their hyperparameters, and
 ``backend="cpu"`` (Numba ``@njit``, default), ``"cuda"`` (Numba ``@cuda.jit``)
 or ``"numpy"`` (the readable reference), plus ``on_nonfinite=None | "raise" |
-"skip"`` to refuse steps on NaN/Inf gradients. See ``docs/kernels.md`` for how
-one rule's math becomes both kernels. Importing this package does not import
-Numba; the kernels are compiled (or loaded from cache) at the first step.
+"skip"`` to refuse steps on NaN/Inf gradients (``"raise"``: a
+``FloatingPointError`` naming the parameter; see ``Optimizer``). See
+``docs/kernels.md`` for how one rule's math becomes both kernels. Importing
+this package does not import Numba; the kernels are compiled (or loaded from
+cache) at the first step.
 """
 from .adagrad import AdaGrad
 from .adam import Adam, AdamW
