@@ -207,6 +207,10 @@ def save(obj, path):
 
 def _atomic_write(path, members):
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):  # else the error would name the temp file
+        raise FileNotFoundError(
+            errno.ENOENT, f"cannot save there: the directory {directory!r} "
+            "does not exist", path)
     fd, tmp_path = tempfile.mkstemp(
         prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
     )

@@ -326,8 +326,12 @@ def test_failed_write_keeps_the_old_checkpoint(tmp_path, monkeypatch, fail_in):
 
 
 def test_save_into_a_missing_directory_raises_file_not_found(tmp_path):
-    with pytest.raises(FileNotFoundError):
-        mg.save({"a": 1}, tmp_path / "no" / "such" / "dir.npz")
+    path = tmp_path / "no" / "such" / "dir.npz"
+    with pytest.raises(FileNotFoundError, match="directory .* does not exist") \
+            as caught:
+        mg.save({"a": 1}, path)
+    assert caught.value.filename == str(path)  # the user's path, not a temp file
+    assert list(tmp_path.iterdir()) == []
 
 
 def _rewrite_member(path, name, transform):
