@@ -80,6 +80,8 @@ def test_bad_parameter_lists():
         optim.SGD([a, a])
     with pytest.raises(TypeError, match="iterable"):
         optim.SGD(a)
+    with pytest.raises(TypeError, match=r"not the MLP module .*parameters\(\)"):
+        optim.SGD(nn.MLP([2, 3, 1]))
     with pytest.raises(TypeError, match="float32 or float64"):
         optim.SGD([mg.Tensor(np.arange(3))])
     with pytest.raises(TypeError, match="ndarray"):

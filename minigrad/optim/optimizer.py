@@ -67,6 +67,10 @@ class Optimizer:
                             "generator) of parameters or of dicts; a set's "
                             "order changes between runs, so state_dict ids "
                             "would not match")
+        if callable(getattr(params, "parameters", None)):  # a Module
+            raise TypeError(f"params must be the parameters, not the "
+                            f"{type(params).__name__} module itself: pass "
+                            "model.parameters()")
         if hasattr(params, "data") or not isinstance(params, Iterable):
             raise TypeError("params must be an iterable of parameters or of "
                             f"dicts, got {type(params).__name__}")
