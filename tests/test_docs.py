@@ -145,3 +145,18 @@ def test_optimizers_page_snippets_run_and_print_what_they_say():
             assert expected.rstrip(".; ") in out.getvalue(), (
                 f"optimizers.md: {code} should print {expected!r}, printed "
                 f"{out.getvalue()!r}")
+
+
+def test_testing_page_shows_the_failure_message_gradcheck_prints():
+    """testing.md quotes (wrapped) what its BadSquare example prints."""
+    text = (DOCS / "testing.md").read_text(encoding="utf-8")
+    shown = re.search(r"prints[^\n]*\n\n```\n(.*?)```", text, flags=re.S)
+    assert shown, "testing.md no longer shows the failure message"
+    snippets = blocks(text, "python")
+    bad_square = next(i for i, b in enumerate(snippets) if "BadSquare" in b)
+    namespace = {"__name__": "docs_snippet"}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        for block in snippets[:bad_square + 1]:
+            exec(compile(block, "testing.md", "exec"), namespace)
+    assert out.getvalue().split() == shown.group(1).split()
