@@ -37,6 +37,11 @@ class NumpyBackend:
 class CpuBackend:
     # Below this many elements per work item, splitting costs more than it saves.
     min_piece = 1 << 15
+    # Below this many elements a step runs on one thread. NumPy's BLAS threads
+    # spin for a while after each matmul; a parallel kernel right after a
+    # forward/backward fights them for the cores: 7 ms instead of 0.4 ms for
+    # the Adam step of a 784-256-256-10 MLP on 2 cores (benchmarks/, sec. 4).
+    min_parallel = 1 << 19
 
     def step(self, opt, group, bucket, batch):
         import numba
@@ -63,11 +68,11 @@ class CpuBackend:
                 *opt._extras(group, steps), *opt._flags(group), *buffers,
                 *scratch)
         threads = numba.get_num_threads()
-        if work.size > 2 or threads == 1:
+        if (work.size > 2 and bucket.total >= self.min_parallel) or threads == 1:
             kernel(*args)
             return 1
-        # One work item (a small model): waking the other threads would cost
-        # more than the step (~30x on a busy 2-core machine; benchmarks/).
+        # A small group: waking the other threads would cost more than the
+        # step (~30x on a busy 2-core machine; benchmarks/), see min_parallel.
         numba.set_num_threads(1)
         try:
             kernel(*args)
