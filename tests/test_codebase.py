@@ -185,6 +185,25 @@ def test_modules_and_public_names_have_docstrings():
     assert missing == [], "\n".join(missing)
 
 
+def test_shared_kernel_math_has_no_number_literals():
+    """``optim/_math.py`` is compiled into float32 kernels: a literal such as
+    ``1.0 - b`` or ``2 * x`` would make that arithmetic float64 (the PTX
+    test sees it where the CUDA compilers are installed; this sees it
+    everywhere). Numbers come in as arguments in the array's dtype."""
+    path = PACKAGE / "optim" / "_math.py"
+    literals = []
+    for function in ast.parse(path.read_text(encoding="utf-8")).body:
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        body = function.body[1:] if ast.get_docstring(function) else function.body
+        literals += [f"{function.name}:{node.lineno}: {node.value!r}"
+                     for statement in body for node in ast.walk(statement)
+                     if isinstance(node, ast.Constant)
+                     and isinstance(node.value, (int, float, complex))
+                     and not isinstance(node.value, bool)]
+    assert literals == [], "\n".join(literals)
+
+
 @pytest.mark.parametrize("statement", ["import minigrad",
                                        "import minigrad.optim",
                                        "import minigrad.nn, minigrad.data"])
