@@ -63,6 +63,23 @@ def test_cited_files_and_names_exist(page):
     assert missing == [], f"{page.name} cites what does not exist: {missing}"
 
 
+def test_dotted_names_in_docstrings_and_pages_exist():
+    """``minigrad.x.y`` written anywhere in the package or the pages names a
+    real module or attribute (a renamed module leaves such names behind)."""
+    sources = [*PAGES, *sorted((ROOT / "minigrad").rglob("*.py"))]
+    missing = set()
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        for name in re.findall(r"\bminigrad(?:\.[A-Za-z_]\w*)+", text):
+            if name.endswith("__main__"):
+                continue  # importing it runs the command line
+            try:
+                resolve(name)
+            except (AttributeError, ImportError):
+                missing.add(f"{path.relative_to(ROOT)}: {name}")
+    assert sorted(missing) == []
+
+
 def command_lines():
     """Every ``minigrad ...`` command in the pages and in the commands'
     own --help examples, as (where, argv)."""
