@@ -1,5 +1,5 @@
-"""The snippets in docs/autograd.md and docs/testing.md run as written, and
-the values their comments promise are the values they print."""
+"""The snippets in docs/autograd.md, testing.md and optimizers.md run as
+written, and the values their comments promise are the values they print."""
 import contextlib
 import io
 import pathlib
@@ -23,7 +23,7 @@ def promised_outputs(block):
             yield match.group(1), match.group(2).split(":")[0].split(" = ")[0].strip()
 
 
-@pytest.mark.parametrize("page", ["autograd.md", "testing.md"])
+@pytest.mark.parametrize("page", ["autograd.md", "testing.md", "optimizers.md"])
 def test_snippets_run_and_print_what_they_say(page):
     blocks = python_blocks(DOCS / page)
     assert blocks, f"no python snippets in {page}"
