@@ -11,9 +11,11 @@ unavoidable memory traffic. Bytes per float32 element:
 - 12: read p, g; write p (plain SGD)
 - 20: read p, g, s; write p, s (Momentum, AdaGrad, RMSProp, SGD + momentum)
 - 28: read p, g, m, v; write p, m, v (Adam, AdamW)
-- 44: LAMB needs the norm of the whole update before it may write p, so on a
-  tensor too big for the cache it is two passes: 28 bytes (update m and v,
-  accumulate ||p||^2 and ||u||^2) then 16 (read p, m, v; write p).
+- 40: LAMB needs the norm of the whole update before it may write p, so on a
+  tensor too big for the cache it is two passes: 24 bytes (read p, g, m, v;
+  write m, v; accumulate ||p||^2 and ||u||^2), then 16 (read p, m, v; write
+  p). minigrad's kernel moves the same 40 in another split: it keeps u in a
+  scratch array (pass 1: 28 bytes, pass 2: read p, u; write p: 12).
 """
 import numpy as np
 
@@ -49,10 +51,10 @@ def _compile():
             p[i] = p[i] - c * gi
 
     @jit
-    def floor44(p, g, m, v, c):
+    def floor40(p, g, m, v, c):
         p_sq = 0.0
         u_sq = 0.0
-        for i in prange(p.size):  # pass 1: 28 bytes, two reductions
+        for i in prange(p.size):  # pass 1: 24 bytes, two reductions
             gi = g[i]
             mi = m[i] + gi
             vi = v[i] + gi
@@ -93,14 +95,14 @@ def _compile():
                 v_t[i] = v_t[i] + gi
                 p[i] = p[i] - c * gi
 
-    _KERNELS.update({12: floor12, 20: floor20, 28: floor28, 44: floor44,
+    _KERNELS.update({12: floor12, 20: floor20, 28: floor28, 40: floor40,
                      "12 many": floor12_many, "20 many": floor20_many,
                      "28 many": floor28_many})
     return _KERNELS
 
 
 # bytes per element -> names of the state arrays besides p and g
-STATE = {12: (), 20: ("s",), 28: ("m", "v"), 44: ("m", "v")}
+STATE = {12: (), 20: ("s",), 28: ("m", "v"), 40: ("m", "v")}
 
 
 def make_floor(bytes_per_element, n, dtype=np.float32, seed=0):

@@ -7,18 +7,17 @@ right after the same neighbour (caches, turbo, the allocator). We report the
 median of the repetitions, which ignores the odd outlier caused by another
 process, and ratios of medians from the same run.
 
-Between two timed calls we sleep a few milliseconds (untimed). Both numba and
-torch run OpenMP thread pools whose threads spin for a while after a parallel
-region; on 2 cores the spinning threads of the previous case would slow down
-whichever case comes next, so without the pause the order would decide who
-wins.
+``pause`` (default 0) sleeps between timed calls, untimed. We tried it to
+let the OpenMP threads of numba and torch stop spinning before the next case
+starts; on this VM longer pauses made every case slower (the idle vCPU is
+parked), so it is off.
 """
 import gc
 import statistics
 import time
 
 
-PAUSE = 0.005  # seconds between timed calls: lets spinning threads go idle
+PAUSE = 0.0  # seconds between timed calls (see above)
 
 
 def interleaved(cases, repetitions, warmup=1, inner=1, pause=PAUSE):
