@@ -346,7 +346,13 @@ def check_schedulers(draw):
         assert error is not None, f"{kind} accepted NaN ({a!r}, {b!r})"
     if scheduler is not None:
         for _ in range(3):
-            scheduler.step()
+            before = (scheduler.last_epoch, scheduler.get_last_lr())
+            _, error = attempt(scheduler.step)
+            if error is not None:  # a rate that overflows: refused, nothing moved
+                assert isinstance(error, ValueError), error
+                assert (scheduler.last_epoch, scheduler.get_last_lr()) == before
+                assert [g["lr"] for g in opt.param_groups] == before[1]
+                break
         assert all(math.isfinite(lr) for lr in scheduler.get_last_lr())
         attempt(scheduler.load_state_dict, draw(WEIRD))
 

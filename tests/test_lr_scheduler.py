@@ -213,3 +213,14 @@ def test_lamb_with_warmup_then_cosine_trains_spirals():
     with mg.no_grad():
         accuracy = np.mean(model(inputs).numpy().argmax(axis=1) == y)
     assert accuracy >= 0.9
+
+
+def test_a_rate_that_overflows_is_refused_and_changes_nothing():
+    opt = FakeOptimizer(0.1)
+    sched = StepLR(opt, step_size=1, gamma=1e300)
+    sched.step()  # 0.1 * 1e300 is still finite
+    before = (sched.last_epoch, sched.get_last_lr(), opt.param_groups[0]["lr"])
+    with pytest.raises(ValueError, match="step 2.*finite"):
+        sched.step()
+    assert (sched.last_epoch, sched.get_last_lr(),
+            opt.param_groups[0]["lr"]) == before

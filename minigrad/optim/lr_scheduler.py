@@ -68,9 +68,18 @@ class LRScheduler:
         raise NotImplementedError
 
     def step(self):
-        """Advance the schedule by one and set the new learning rates."""
+        """Advance the schedule by one and set the new learning rates.
+
+        A rate that would not be a finite number (e.g. ``StepLR`` with
+        ``gamma > 1`` run until it overflows) raises ``ValueError`` and
+        changes nothing.
+        """
         self.last_epoch += 1
-        self._apply()
+        try:
+            self._apply()
+        except ValueError:
+            self.last_epoch -= 1
+            raise
 
     def get_last_lr(self):
         """The learning rates (one per param group) set by the last step."""
@@ -84,9 +93,22 @@ class LRScheduler:
                 f"was made for {len(self.base_lrs)}; make a new scheduler after "
                 "adding groups"
             )
-        self._last_lr = [self.lr_at(self.last_epoch, b) for b in self.base_lrs]
-        for group, lr in zip(groups, self._last_lr):
+        lrs = [self._finite_lr(self.last_epoch, b) for b in self.base_lrs]
+        self._last_lr = lrs
+        for group, lr in zip(groups, lrs):
             group["lr"] = lr
+
+    def _finite_lr(self, t, base_lr):
+        try:
+            lr = float(self.lr_at(t, base_lr))
+        except OverflowError:
+            lr = math.inf
+        if not math.isfinite(lr):
+            raise ValueError(
+                f"{self!r}: the learning rate at step {t} (base lr {base_lr}) is "
+                f"{lr}; expected a finite number, check the schedule's settings"
+            )
+        return lr
 
     # --- saving and resuming ------------------------------------------------
     def _hyperparameters(self):
