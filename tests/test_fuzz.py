@@ -131,9 +131,11 @@ def fuzz(examples=40):
             def test(drawer):
                 check(drawer.draw)
             return test
-        # the default run is reproducible; the slow run explores afresh
+        # Both runs are reproducible, so CI never fails by chance; set
+        # MINIGRAD_FUZZ_EXPLORE=1 to make the slow run draw fresh examples.
+        explore = bool(os.environ.get("MINIGRAD_FUZZ_EXPLORE"))
         fast = make(examples, derandomize=True)
-        slow = pytest.mark.slow(make(20 * examples, derandomize=False))
+        slow = pytest.mark.slow(make(20 * examples, derandomize=not explore))
         return fast, slow
     return wrap
 
