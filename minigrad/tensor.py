@@ -51,8 +51,9 @@ def _check_cast(source, dtype):
         raise TypeError(f"cannot convert {source.dtype} data to {np.dtype(dtype)}: "
                         "minigrad takes real numbers only")
     target = np.dtype(dtype)
+    # compared as Python numbers: in float16, iinfo(int64).max rounds to inf
     if target.kind in "iu" and source.dtype.kind == "f" and source.size and not (
-            np.iinfo(target).min <= source.min() <= source.max()
+            np.iinfo(target).min <= float(source.min()) <= float(source.max())
             <= np.iinfo(target).max):  # also False for NaN
         raise ValueError(f"cannot convert NaN, infinity or values outside "
                          f"[{np.iinfo(target).min}, {np.iinfo(target).max}] to "

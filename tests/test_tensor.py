@@ -210,3 +210,13 @@ def test_float_math_on_integer_tensors_gives_the_default_dtype():
     for y in (mg.exp(k), mg.log(k), mg.sqrt(k), mg.tanh(k), mg.sigmoid(k)):
         assert y.dtype == np.float32
     assert mg.exp(mg.Tensor(np.array([True]))).dtype == np.float32
+
+
+@pytest.mark.parametrize("source", [
+    np.array([1.0, np.nan], np.float32),
+    np.array(np.inf, np.float16),  # in float16, int64's max itself rounds to inf
+    np.array([-3e19]),
+])
+def test_float_to_int_refuses_values_it_would_invent(source):
+    with pytest.raises(ValueError, match="cannot convert NaN, infinity"):
+        mg.Tensor(source, dtype=np.int64)
