@@ -34,6 +34,8 @@ _EXPORTS = {
     "save": ".serialization",
     "load": ".serialization",
     "CheckpointError": ".serialization",
+    "snapshot": ".checkpoint",
+    "restore": ".checkpoint",
 }
 for _name in (
     "exp log sqrt abs tanh sigmoid relu sum mean max min reshape transpose "

@@ -139,6 +139,16 @@ class DataLoader:
 
         Checks everything first and changes nothing on a bad state.
         """
+        self.seed, self._epoch, self._batch = self._checked(state)
+        self._resume = True
+
+    def check_state_dict(self, state):
+        """Raise what ``load_state_dict(state)`` would raise, and change
+        nothing. ``mg.restore`` checks every object this way first."""
+        self._checked(state)
+
+    def _checked(self, state):
+        """``(seed, epoch, batch)`` of ``state`` once everything is checked."""
         if not isinstance(state, dict):
             raise TypeError(f"state must be a dict, got {type(state).__name__}")
         expected = {"seed", "epoch", "batch", "shuffle", "batch_size", "n_samples"}
@@ -162,8 +172,7 @@ class DataLoader:
             if saved[key] != here[key]:
                 raise ValueError(f"state was saved with {key}={saved[key]} but this "
                                  f"loader has {key}={here[key]}")
-        self.seed, self._epoch, self._batch = seed, epoch, batch
-        self._resume = True
+        return seed, epoch, batch
 
     def __repr__(self):
         return (f"DataLoader({len(self.X)} samples, batch_size={self.batch_size}, "

@@ -158,6 +158,16 @@ class Module:
         (shape or dtype), naming the key. The parameters' arrays keep their
         identity, so an optimizer holding them stays attached.
         """
+        for p, array in self._checked_pairs(state_dict, strict):
+            np.copyto(p.data, array)
+
+    def check_state_dict(self, state_dict, strict=True):
+        """Raise what ``load_state_dict(state_dict, strict)`` would raise, and
+        change nothing. ``mg.restore`` checks every object this way first."""
+        self._checked_pairs(state_dict, strict)
+
+    def _checked_pairs(self, state_dict, strict):
+        """``[(parameter, array to copy in)]`` once everything is checked."""
         if not isinstance(state_dict, dict):
             raise TypeError(f"state_dict must be a dict, got "
                             f"{type(state_dict).__name__}")
@@ -183,8 +193,7 @@ class Module:
                 raise TypeError(f"state_dict[{name!r}] has dtype {array.dtype}, "
                                 f"the parameter has dtype {p.dtype}")
             checked.append((p, array))
-        for p, array in checked:
-            np.copyto(p.data, array)
+        return checked
 
     # --- printing ---------------------------------------------------------------
     def extra_repr(self):

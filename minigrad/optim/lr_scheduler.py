@@ -129,6 +129,11 @@ class LRScheduler:
         self._load_checked(state)
         self._apply()
 
+    def check_state_dict(self, state):
+        """Raise what ``load_state_dict(state)`` would raise, and change
+        nothing. ``mg.restore`` checks every object this way first."""
+        self._check_state(state)
+
     def _check_state(self, state):
         name = type(self).__name__
         if not isinstance(state, dict):
@@ -152,6 +157,8 @@ class LRScheduler:
             if state[key] != value:
                 raise ValueError(f"{name} state has {key}={state[key]!r} but this "
                                  f"scheduler has {key}={value!r}")
+        for lr in base_lrs:  # the rates _apply will set must be finite too
+            self._finite_lr(int(state["last_epoch"]), float(lr))
 
     def _load_checked(self, state):
         self.last_epoch = int(state["last_epoch"])

@@ -255,6 +255,13 @@ class Optimizer:
                 bucket.device = None
                 bucket.device_dirty = False
 
+    def check_state_dict(self, state_dict):
+        """Raise what ``load_state_dict(state_dict)`` would raise, and change
+        nothing. ``mg.restore`` checks every object this way first."""
+        from ._load import prepare_load
+
+        prepare_load(self, state_dict)
+
     def __repr__(self):
         lines = [f"{type(self).__name__} (backend={self.backend!r})"]
         for i, group in enumerate(self.param_groups):
