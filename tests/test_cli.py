@@ -128,8 +128,14 @@ def test_train_saves_checkpoint_and_decision_boundary(tmp_path):
     assert state["optimizer_name"] == "adam"
     from minigrad import nn
 
-    model = nn.MLP(list(state["sizes"]))
-    model.load_state_dict(state["model"])     # the checkpoint is usable
+    from minigrad import optim
+
+    model = nn.MLP(list(state["sizes"]))      # the checkpoint is usable
+    opt = optim.Adam(model.parameters(), lr=state["lr"])
+    mg.restore(state, strict=False, model=model, optimizer=opt)
+    assert all(np.array_equal(p.data, state["model"][name])
+               for name, p in model.named_parameters())
+    assert opt.state_dict()["state"].keys() == state["optimizer"]["state"].keys()
     assert any(np.any(v != 0) for v in state["model"].values())
 
 

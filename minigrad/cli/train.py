@@ -13,8 +13,9 @@ the optimizer update the parameters:
     opt.zero_grad(); loss.backward(); opt.step()
 
 At the end it prints the loss and accuracy on the training set and on
-held-out points, saves a checkpoint (the model's and optimizer's state dicts,
-written with mg.save, read back with mg.load) and, with --plot, a picture of
+held-out points, saves a checkpoint (mg.snapshot of the model and optimizer
+plus the run's settings, written with mg.save, read back with mg.load and put
+back with mg.restore) and, with --plot, a picture of
 the decision boundary: the plane coloured by the class the model predicts.
 """
 
@@ -24,9 +25,10 @@ examples:
   minigrad train --dataset spirals --optimizer lamb --epochs 80 --plot b.png
   minigrad train --optimizer sgd --lr 0.3 --checkpoint sgd.ckpt
 
-reload a checkpoint in Python:
+reload a checkpoint in Python (strict=False skips the settings entries):
   state = mg.load("minigrad-train.ckpt")
-  model = nn.MLP(list(state["sizes"])); model.load_state_dict(state["model"])
+  model = nn.MLP(list(state["sizes"]))
+  mg.restore(state, strict=False, model=model)
 """
 
 
@@ -93,10 +95,11 @@ def run(args):
     if not args.no_checkpoint:
         import minigrad as mg
 
-        mg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                 "sizes": sizes, "optimizer_name": args.optimizer, "lr": lr,
-                 "dataset": args.dataset, "epochs": args.epochs,
-                 "seed": args.seed}, args.checkpoint)
+        settings = {"sizes": sizes, "optimizer_name": args.optimizer, "lr": lr,
+                    "dataset": args.dataset, "epochs": args.epochs,
+                    "seed": args.seed}
+        mg.save({**mg.snapshot(model=model, optimizer=opt), **settings},
+                args.checkpoint)
         print(f"checkpoint saved to {args.checkpoint}")
     if args.plot:
         _plot(model, task, args, result)
