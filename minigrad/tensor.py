@@ -196,10 +196,26 @@ class Tensor:
         return Tensor._wrap(self.data)
 
     def retain_grad(self):
-        """Also store this non-leaf tensor's gradient in ``.grad`` on backward."""
+        """Also store this non-leaf tensor's gradient in ``.grad`` on backward.
+
+        As in PyTorch: gradients accumulate into it like a leaf's; on a leaf
+        that requires grad it changes nothing; a tensor that does not require
+        grad has no gradient to keep (RuntimeError).
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "retain_grad() on a tensor that does not require grad: it has "
+                "no gradient to keep (was it computed under no_grad()?)")
         if self.creator is not None:
             self.creator.retain_output_grad(self)
         return self
+
+    @property
+    def retains_grad(self):
+        """True for a non-leaf tensor whose ``retain_grad()`` was called."""
+        fn = self.creator
+        return fn is not None and fn.retained_output is not None and (
+            fn.retained_output() is self)
 
     def backward(self, grad=None, retain_graph=False):
         """Backpropagate from this tensor; gradients accumulate into leaves.
