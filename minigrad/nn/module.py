@@ -1,8 +1,8 @@
 """``Module`` and ``Parameter``: the bookkeeping every layer shares.
 
 A module finds its parameters by looking at its own attributes: a
-``Parameter``, a sub-``Module``, or a list, tuple or dict holding them. There is
-nothing to register:
+``Parameter``, a sub-``Module``, or lists, tuples and dicts holding them at any
+depth (a list of lists, a dict of lists). There is nothing to register:
 
     >>> class Net(Module):
     ...     def __init__(self):
@@ -11,7 +11,8 @@ nothing to register:
 
 names its parameters ``hidden.0.weight, hidden.0.bias, hidden.1.weight, ...,
 out.bias``. A parameter (or module) reachable twice is reported once, under the
-first name found, so weight sharing does not make an optimizer step it twice.
+first name found walking depth first in attribute order, so weight sharing does
+not make an optimizer step it twice.
 """
 import numpy as np
 
@@ -38,17 +39,20 @@ class Parameter(Tensor):
 
 
 def _members(value, prefix):
-    """(name, item) for a Parameter/Module, or the items of a list/tuple/dict."""
-    if isinstance(value, (Parameter, Module)):
-        yield prefix, value
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            if isinstance(item, (Parameter, Module)):
-                yield f"{prefix}.{i}", item
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, (Parameter, Module)):
-                yield f"{prefix}.{key}", item
+    """(dotted name, item) for every Parameter or Module in ``value``: the value
+    itself, or what lists, tuples and dicts hold at any depth, in order.
+    Iterative (a deep nesting cannot hit the recursion limit); a container met
+    twice (or holding itself) is walked once."""
+    stack, walked = [(prefix, value)], set()
+    while stack:
+        name, item = stack.pop()
+        if isinstance(item, (Parameter, Module)):
+            yield name, item
+        elif isinstance(item, (list, tuple, dict)) and id(item) not in walked:
+            walked.add(id(item))
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            stack.extend(reversed([(f"{name}.{key}", inner)
+                                   for key, inner in pairs]))
 
 
 class Module:
@@ -81,20 +85,23 @@ class Module:
 
     def _walk(self):
         """(dotted name, item) for every submodule and parameter, depth first
-        in attribute order, each object once (first name wins). Iterative, so
-        deep nesting cannot hit the recursion limit."""
-        seen = {id(self)}
+        in attribute order, each object once: an object is claimed when the
+        walk reaches it, so the first name in that order wins (a parameter of
+        ``self.layer`` set before ``self.decay = [self.layer.weight]`` is
+        ``layer.weight``). Iterative, so deep nesting cannot hit the recursion
+        limit."""
+        seen = set()
         stack = [("", self)]
         while stack:
             name, item = stack.pop()
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
             yield name, item
             if isinstance(item, Module):
-                inner = []
-                for child_name, child in item._children_and_params():
-                    if id(child) not in seen:
-                        seen.add(id(child))
-                        inner.append((f"{name}.{child_name}" if name
-                                      else child_name, child))
+                inner = [(f"{name}.{child_name}" if name else child_name, child)
+                         for child_name, child in item._children_and_params()
+                         if id(child) not in seen]
                 stack.extend(reversed(inner))
 
     def named_modules(self):
