@@ -296,8 +296,9 @@ def _check_leaf_grad(leaf, gx, label):
 def _store_leaf_grads(leaf_grads):
     for leaf, g in leaf_grads.items():
         if leaf.grad is None:
-            # a fresh array owned by the leaf (g may be shared with other grads)
-            leaf.grad = np.array(g, dtype=leaf.data.dtype)
+            # a fresh C-ordered array owned by the leaf (g may be shared, or a
+            # transposed view: Linear's weight gradient is (x.T @ gy).T)
+            leaf.grad = np.array(g, dtype=leaf.data.dtype, order="C")
         else:
             # in place, so a grad array held elsewhere keeps its identity
             leaf.grad += g

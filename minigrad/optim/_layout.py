@@ -28,6 +28,10 @@ class Batch:
         self.grads = grads
         self.copy_back = copy_back
         self.originals = originals  # (data, grad) objects, for the cache
+        # every array is the caller's own (no copy): only then may the batch
+        # and its address tables be reused (see Bucket.gather)
+        self.direct = all(map(is_, datas, originals[0])) and all(
+            map(is_, grads, originals[1]))
         self.kernel_cache = None  # backend-specific tables built from this
 
     def finish(self):
@@ -82,12 +86,18 @@ class Bucket:
 
         Raises (changing nothing) if a parameter's data no longer has the
         shape its state was made for, or a gradient does not match its data.
-        The last batch is reused while every array is the same object.
+        The last batch (with the kernels' address tables built from it) is
+        reused only while it holds every parameter's and gradient's own array,
+        each the same object as last step: the kernels then read the arrays'
+        current values through their addresses. A batch that holds a copy (a
+        non-contiguous or other-dtype array) is never reused: a copy is a
+        snapshot, and the original's values change without its identity
+        changing (``opt.zero_grad(set_to_none=False)``, ``p.grad[...] = g``).
         """
         datas = [self.params[k].data for k in active]
         grads = [self.params[k].grad for k in active]
         last = self._batch
-        if (last is not None and last.active == active and not last.copy_back
+        if (last is not None and last.direct and last.active == active
                 and all(map(is_, datas, last.originals[0]))
                 and all(map(is_, grads, last.originals[1]))):
             return last
