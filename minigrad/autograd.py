@@ -14,13 +14,24 @@ cannot hit Python's recursion limit), then applies the chain rule once per op.
 """
 import os
 import sys
+import threading
 import weakref
 
 import numpy as np
 
 from .tensor import Tensor
 
-_grad_enabled = True
+
+
+class _GradState(threading.local):
+    """Whether ops record a graph, per thread (as in PyTorch): a ``no_grad``
+    block in a validation thread must not stop recording in the training
+    thread. Every new thread starts with recording on."""
+
+    enabled = True
+
+
+_grad_state = _GradState()
 _anomaly_enabled = False
 _new_tensor = object.__new__
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -67,7 +78,7 @@ class Function:
         out.data = y
         out.grad = out.creator = out.name = None
         out.requires_grad = False
-        if _grad_enabled:
+        if _grad_state.enabled:
             for t in inputs:
                 if t.requires_grad:
                     self.inputs = inputs
@@ -124,13 +135,11 @@ class _GradMode:
         return super().__new__(cls)
 
     def __enter__(self):
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = self.enabled
+        self._previous = _grad_state.enabled
+        _grad_state.enabled = self.enabled
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self._previous
+        _grad_state.enabled = self._previous
 
     def __call__(self, fn):
         def wrapper(*args, **kwargs):
@@ -155,8 +164,8 @@ class enable_grad(_GradMode):
 
 
 def is_grad_enabled():
-    """True when ops record the graph (the default)."""
-    return _grad_enabled
+    """True when ops record the graph in this thread (the default)."""
+    return _grad_state.enabled
 
 
 # ---- anomaly detection --------------------------------------------------
@@ -283,14 +292,27 @@ def _root_grad(root, grad):
     return grad.astype(root.data.dtype, copy=False)
 
 
-def _check_leaf_grad(leaf, gx, label):
+def _check_grad(fn, t, gx):
+    """``gx`` as an ndarray of ``t``'s shape, or an error naming the op class
+    whose backward got it wrong (often a user's own Function)."""
     gx = np.asarray(gx)
-    if gx.shape != leaf.data.shape:
+    if gx.shape != t.data.shape:
+        i = next(i for i, u in enumerate(fn.inputs) if u is t)
         raise RuntimeError(
-            f"internal error: op '{label}' returned a gradient of shape "
-            f"{gx.shape} for an input of shape {leaf.data.shape}"
+            f"{type(fn).__name__}.backward (op '{fn.label}') returned a "
+            f"gradient of shape {gx.shape} for its input {i}, which has shape "
+            f"{t.data.shape}; expected a gradient of shape {t.data.shape}"
         )
     return gx
+
+
+def _check_count(fn, gxs):
+    if len(gxs) != len(fn.inputs):
+        raise RuntimeError(
+            f"{type(fn).__name__}.backward (op '{fn.label}') returned "
+            f"{len(gxs)} gradients for {len(fn.inputs)} inputs; expected one "
+            f"per input (None for an input without gradient)"
+        )
 
 
 def _store_leaf_grads(leaf_grads):
@@ -332,18 +354,21 @@ def run_backward(root, grad=None, retain_graph=False):
         if fn.retained_output is not None:
             retained = fn.retained_output()
             if retained is not None:
-                leaf_grads[retained] = _check_leaf_grad(retained, gy, fn.label)
+                leaf_grads[retained] = gy  # stored like a leaf's grad
         gxs = fn.backward(gy)
         if type(gxs) is not tuple:
             gxs = (gxs,)
+        if len(gxs) != len(fn.inputs):
+            _check_count(fn, gxs)
         if _anomaly_enabled:
             _check_backward(fn, gy, gxs)
         for t, gx in zip(fn.inputs, gxs):
             if gx is None or not t.requires_grad:
                 continue
+            if type(gx) is not np.ndarray or gx.shape != t.data.shape:
+                gx = _check_grad(fn, t, gx)
             creator = t.creator
             if creator is None:
-                gx = _check_leaf_grad(t, gx, fn.label)
                 previous = leaf_grads.get(t)
                 leaf_grads[t] = gx if previous is None else previous + gx
             else:

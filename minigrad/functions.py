@@ -248,17 +248,39 @@ def transpose(x, *axes):
         isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in axes
     ):
         raise TypeError(f"transpose: axes must be ints, got {axes!r}")
-    return Transpose(axes or None)(as_tensor(x))
+    x = as_tensor(x)
+    if not axes:
+        return Transpose(None)(x)
+    # as non-negative axes: backward inverts the permutation with argsort
+    if len(axes) != x.ndim or sorted(a % builtins.max(x.ndim, 1) for a in axes
+                                     if -x.ndim <= a < x.ndim) != list(range(x.ndim)):
+        raise ValueError(f"transpose on shapes {x.shape}: axes {axes} are not a "
+                         f"permutation of its {x.ndim} axes")
+    return Transpose(tuple(int(a) % x.ndim for a in axes))(x)
+
+
+_BASIC_PARTS = (int, np.integer, slice, type(None), type(Ellipsis))
 
 
 def _index_part(part):
+    """One part of an index as NumPy reads it: ints, slices, None and
+    Ellipsis are basic; anything else (a list, a tuple inside the index
+    tuple, an array, a bool) is an advanced index array."""
     if isinstance(part, Tensor):
         part = part.data
-    if isinstance(part, list):
-        part = np.asarray(part)
-        if part.size == 0:  # x[[]]: an empty integer index, as in NumPy
+    if isinstance(part, _BASIC_PARTS) and not isinstance(part, (bool, np.bool_)):
+        return part
+    if not isinstance(part, np.ndarray):
+        original = part
+        try:
+            part = np.asarray(part)
+        except ValueError as err:  # ragged
+            raise IndexError(f"cannot index with {part!r}: {err}") from None
+        if part.dtype == object:  # not an index at all: NumPy's error says so
+            return original
+        if part.size == 0 and part.dtype.kind == "f":  # x[[]]: empty int index
             part = part.astype(np.intp)
-    if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
+    if part.dtype.kind not in "iub":
         raise IndexError(
             f"index arrays must be integer or boolean, got dtype {part.dtype}"
         )
@@ -266,7 +288,8 @@ def _index_part(part):
 
 
 def getitem(x, index):
-    """``x[index]``: ints, slices, None, Ellipsis, integer or boolean arrays."""
+    """``x[index]``: ints, slices, None, Ellipsis, integer or boolean arrays,
+    and sequences (taken as integer/boolean arrays, as NumPy does)."""
     if isinstance(index, tuple):
         index = tuple(_index_part(p) for p in index)
     else:
@@ -285,8 +308,11 @@ def _sequence_of_tensors(ts, fname):
 
 
 def concatenate(ts, axis=0):
-    """Join tensors along an existing axis (shapes must agree elsewhere)."""
+    """Join tensors along an existing axis (shapes must agree elsewhere);
+    ``axis=None`` joins them flattened, as NumPy does."""
     ts = _sequence_of_tensors(ts, "concatenate")
+    if axis is None:
+        ts, axis = [reshape(t, -1) for t in ts], 0
     return Concatenate(axis)(*ts)
 
 

@@ -108,8 +108,10 @@ class Neg(Function):
 class Pow(Function):
     """y = a ** b;  dy/da = b a^(b-1), dy/db = y log(a).
 
-    dy/db is taken as 0 where a <= 0 (log a is undefined there; for a = 0
-    and b > 0 the true derivative is 0). PyTorch gives NaN for a < 0.
+    dy/da is 0 where b = 0 (y = 1 is constant there; b a^(b-1) would be
+    0 * inf = NaN at a = 0), as in PyTorch. dy/db is taken as 0 where a <= 0
+    (log a is undefined there; for a = 0 and b > 0 the true derivative is
+    0). PyTorch gives NaN for a < 0.
     """
 
     label = "pow"
@@ -121,7 +123,9 @@ class Pow(Function):
         a, b = self.inputs
         ga = gb = None
         if a.requires_grad:
-            ga = sum_to(gy * b.data * a.data ** (b.data - 1), a.data.shape)
+            b_nonzero = np.where(b.data == 0, 1, b.data)  # a^(b-1) finite at b=0
+            dy_da = np.where(b.data == 0, 0, b.data * a.data ** (b_nonzero - 1))
+            ga = sum_to(gy * dy_da, a.data.shape)
         if b.requires_grad:
             positive = a.data > 0
             log_a = np.log(np.where(positive, a.data, 1))

@@ -144,7 +144,8 @@ class GetItem(Function):
     def __init__(self, index):
         self.index = index
         parts = index if isinstance(index, tuple) else (index,)
-        self.advanced = any(isinstance(p, (np.ndarray, list)) for p in parts)
+        # functions.getitem turned every advanced part into an ndarray
+        self.advanced = any(isinstance(p, np.ndarray) for p in parts)
 
     def forward(self, x):
         return x[self.index]
