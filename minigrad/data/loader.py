@@ -58,9 +58,23 @@ class DataLoader:
     ``X`` must be float32/float64 (one row per sample); ``y`` integer labels or
     float targets with the same number of rows. Batches are copies: changing
     them does not change the data set.
+
+    Data-parallel training (``minigrad.distributed``): with ``world_size=N``
+    and ``rank=r`` each step's *global* batch is the next ``batch_size * N``
+    indices of the epoch's permutation -- the very rows one loader with
+    ``batch_size * N`` and the same seed would yield -- cut into ``N`` equal
+    contiguous slices, and this loader yields slice ``r``. So N ranks with
+    batch ``b`` see exactly the batches of one process with batch ``b * N``.
+    Every rank must take the same number of equal steps (the gradient mean
+    of unequal slices is not the global batch's mean), so with ``N > 1`` a
+    last global batch shorter than ``batch_size * N`` is always left out, as
+    ``drop_last=True`` would, and a data set smaller than one global batch
+    raises ``ValueError``. PyTorch's ``DistributedSampler`` instead deals
+    rows round-robin and pads the last batch with repeated rows.
     """
 
-    def __init__(self, X, y, batch_size, shuffle=True, seed=None, drop_last=False):
+    def __init__(self, X, y, batch_size, shuffle=True, seed=None, drop_last=False,
+                 *, rank=0, world_size=1):
         X, y = _as_array("X", X), _as_array("y", y)
         _check_features(X)
         _check_targets(y)
@@ -71,6 +85,17 @@ class DataLoader:
             raise ValueError("cannot make a DataLoader over an empty data set "
                              "(X has 0 rows)")
         self.batch_size = check_int("batch_size", batch_size, 1)
+        self.world_size = check_int("world_size", world_size, 1)
+        self.rank = check_int("rank", rank, 0)
+        if self.rank >= self.world_size:
+            raise ValueError(f"rank must be < world_size = {self.world_size} "
+                             f"(ranks count from 0), got {self.rank}")
+        if len(X) < self.batch_size * self.world_size and self.world_size > 1:
+            raise ValueError(
+                f"the data set has {len(X)} rows, fewer than one global batch "
+                f"of batch_size * world_size = {self.batch_size} * "
+                f"{self.world_size} = {self.batch_size * self.world_size}; "
+                "use a smaller batch_size or fewer processes")
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
         if not isinstance(drop_last, (bool, np.bool_)):
@@ -90,8 +115,8 @@ class DataLoader:
         self._resume = True  # honour (_epoch, _batch) at the next loop
 
     def __len__(self):
-        full, rest = divmod(len(self.X), self.batch_size)
-        return full + (rest > 0 and not self.drop_last)
+        full, rest = divmod(len(self.X), self.batch_size * self.world_size)
+        return full + (rest > 0 and not self.drop_last and self.world_size == 1)
 
     def order(self, epoch):
         """The row order of ``epoch`` (a permutation, or 0..n-1 if not shuffled)."""
@@ -109,7 +134,9 @@ class DataLoader:
         order = self.order(self._epoch)
         try:
             while self._batch < len(self):
-                start = self._batch * self.batch_size
+                # this rank's slice of the next global batch
+                start = (self._batch * self.world_size + self.rank) * \
+                    self.batch_size
                 rows = order[start:start + self.batch_size]
                 self._batch += 1
                 yield Tensor(self.X[rows]), Tensor(self.y[rows])
@@ -129,10 +156,15 @@ class DataLoader:
         """Everything that fixes the batch order from here on: ``seed``,
         ``epoch``, ``batch`` (batches of that epoch already yielded), and, to
         refuse a resume that could not be exact, ``shuffle``, ``batch_size`` and
-        ``n_samples``. Plain numbers, saveable with ``mg.save``."""
-        return {"seed": self.seed, "epoch": self._epoch, "batch": self._batch,
-                "shuffle": self.shuffle, "batch_size": self.batch_size,
-                "n_samples": len(self.X)}
+        ``n_samples`` (and ``world_size`` when it is not 1; the rank is left
+        out, so every rank can resume from the state rank 0 saved). Plain
+        numbers, saveable with ``mg.save``."""
+        state = {"seed": self.seed, "epoch": self._epoch, "batch": self._batch,
+                 "shuffle": self.shuffle, "batch_size": self.batch_size,
+                 "n_samples": len(self.X)}
+        if self.world_size != 1:
+            state["world_size"] = self.world_size
+        return state
 
     def load_state_dict(self, state):
         """Restore a ``state_dict()``; the next ``for`` loop resumes there.
@@ -152,6 +184,8 @@ class DataLoader:
         if not isinstance(state, dict):
             raise TypeError(f"state must be a dict, got {type(state).__name__}")
         expected = {"seed", "epoch", "batch", "shuffle", "batch_size", "n_samples"}
+        if "world_size" in state:  # saved by a sharded loader
+            expected.add("world_size")
         if set(state) != expected:
             raise KeyError(
                 f"DataLoader state must have keys {sorted(expected)}; missing "
@@ -165,9 +199,10 @@ class DataLoader:
             raise ValueError(f"state['batch'] = {batch} but an epoch has only "
                              f"{len(self)} batches")
         saved = {"shuffle": bool(state["shuffle"]), "batch_size": state["batch_size"],
-                 "n_samples": state["n_samples"]}
+                 "n_samples": state["n_samples"],
+                 "world_size": state.get("world_size", 1)}
         here = {"shuffle": self.shuffle, "batch_size": self.batch_size,
-                "n_samples": len(self.X)}
+                "n_samples": len(self.X), "world_size": self.world_size}
         for key in saved:  # another batching would give other batches
             if saved[key] != here[key]:
                 raise ValueError(f"state was saved with {key}={saved[key]} but this "
@@ -175,5 +210,7 @@ class DataLoader:
         return seed, epoch, batch
 
     def __repr__(self):
+        shard = (f", rank={self.rank}, world_size={self.world_size}"
+                 if self.world_size > 1 else "")
         return (f"DataLoader({len(self.X)} samples, batch_size={self.batch_size}, "
-                f"shuffle={self.shuffle}, seed={self.seed})")
+                f"shuffle={self.shuffle}, seed={self.seed}{shard})")
