@@ -25,9 +25,11 @@ def get(name):
 
 class NumpyBackend:
     def step(self, opt, group, bucket, batch):
-        for k, data, grad in zip(batch.active, batch.datas, batch.grads):
+        steps = opt._steps(bucket, batch.active)
+        for k, t, data, grad in zip(batch.active, steps, batch.datas,
+                                    batch.grads):
             state = {name: bucket.view(name, k) for name in opt._buffers(group)}
-            opt._reference(data, grad, state, group, int(bucket.steps[k]))
+            opt._reference(data, grad, state, group, int(t))
         return 0
 
     def sync(self, opt):
@@ -58,7 +60,7 @@ class CpuBackend:
                 np.array([a.ctypes.data for a in batch.grads], np.int64),
                 bucket.offsets[active], *bucket.rows(batch.active, piece))
         p_addr, g_addr, offsets, work, rows = batch.kernel_cache
-        steps = bucket.steps[active]
+        steps = opt._steps(bucket, active)
         coefs = opt._coefficient_table(group, steps, bucket.dtype)
         empty = np.empty(0, bucket.dtype)
         buffers = [bucket.buffers.get(name, empty) for name in opt.buffer_names]

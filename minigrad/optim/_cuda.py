@@ -195,7 +195,8 @@ def step(opt, group, bucket, batch):
     if n == 0:
         return 0
     starts = np.cumsum(sizes) - sizes
-    coefs = opt._coefficient_table(group, bucket.steps[active], bucket.dtype)
+    coefs = opt._coefficient_table(group, opt._steps(bucket, active),
+                                   bucket.dtype)
     lamb = opt.kernel == "lamb"
     stage = np.empty(2 * n + coefs.size + (2 * len(active) if lamb else 0),
                      bucket.dtype)

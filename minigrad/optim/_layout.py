@@ -51,6 +51,9 @@ class Bucket:
         self.total = int(ends[-1]) if len(ends) else 0
         self.steps = np.zeros(len(self.params), np.int64)
         self.buffers = {}
+        # per buffer: each parameter's step count when the buffer appeared
+        # (0 unless an option switched it on mid-run; SGD's "no buffer yet")
+        self.born = {}
         self.device = None  # backend-owned copy of the state (cuda)
         self.device_dirty = False  # the device copy is newer than the host's
         self.device_tables = None
@@ -64,6 +67,7 @@ class Bucket:
         for name, initial in specs.items():
             if name not in self.buffers:
                 self.buffers[name] = np.full(self.total, initial, self.dtype)
+                self.born[name] = self.steps.copy()
 
     def scratch(self, name):
         """A work array as long as the state, not part of it (LAMB's update

@@ -185,6 +185,11 @@ class Optimizer:
                     return False
         return True
 
+    def _steps(self, bucket, active):
+        """The step count ``t`` each active tensor's update uses (the rule's
+        ``_coefficients`` and ``_reference`` see it): its own step count."""
+        return bucket.steps[list(active)]
+
     def _extras(self, group, steps):
         """Extra per-tensor arrays a rule's kernel takes (none by default)."""
         return ()
@@ -252,6 +257,7 @@ class Optimizer:
             for bucket, (steps, buffers) in zip(buckets, fills):
                 bucket.steps[:] = steps
                 bucket.buffers = buffers
+                bucket.born = {name: np.zeros_like(steps) for name in buffers}
                 bucket.device = None
                 bucket.device_dirty = False
 

@@ -11,14 +11,17 @@ class SGD(Optimizer):
     With ``g`` the gradient and ``t`` the step::
 
         g = g + weight_decay * p                       (if weight_decay)
-        b = g                            at t = 1      (if momentum)
-        b = momentum * b + (1 - dampening) * g   t > 1
+        b = g                            first step    (if momentum)
+        b = momentum * b + (1 - dampening) * g   later
         g = g + momentum * b   if nesterov   else   g = b
         p = p - lr * g
 
     Defaults: ``lr=1e-3, momentum=0, dampening=0, nesterov=False,
     weight_decay=0``. Nesterov needs ``momentum > 0`` and ``dampening == 0``.
     Nesterov momentum: Sutskever et al. 2013 (ICML, no arXiv id).
+    The first step is the first with a buffer, as in PyTorch: momentum
+    switched on mid-run (``opt.param_groups[0]["momentum"] = 0.9``) starts
+    its buffer as ``g``.
     State per parameter: ``momentum_buffer`` (only when momentum != 0), ``step``.
     """
 
@@ -45,6 +48,13 @@ class SGD(Optimizer):
 
     def _buffers(self, group):
         return {"momentum_buffer": 0.0} if group["momentum"] != 0 else {}
+
+    def _steps(self, bucket, active):
+        # t counts the steps since the momentum buffer appeared, so t == 1
+        # means "no buffer yet" (PyTorch: ``if buf is None: buf = g``)
+        steps = super()._steps(bucket, active)
+        born = bucket.born.get("momentum_buffer")
+        return steps if born is None else steps - born[list(active)]
 
     def _reference(self, p, g, state, group, t):
         lr, mu = group["lr"], group["momentum"]
