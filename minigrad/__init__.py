@@ -31,6 +31,7 @@ _EXPORTS = {
     "gradcheck_module": ".gradient_check",
     "GradcheckError": ".gradient_check",
     "draw_graph": ".viz.graph",
+    "retain_grads": ".viz.graph",
     "save": ".serialization",
     "load": ".serialization",
     "CheckpointError": ".serialization",

@@ -20,10 +20,12 @@ orange.
 
 Without --model it draws a single artificial neuron,
     o = tanh(x1*w1 + x2*w2 + b),
-after o.backward(), so every box shows its gradient do/d(box). With --model
-SIZES (e.g. 2,16,1) it draws an MLP with those layer sizes on a batch of 4
-random inputs, with its loss (mean squared error for one output,
-cross-entropy for several).
+after o.backward(), so every box shows its gradient do/d(box): the leaves'
+gradients, and the intermediates' too (mg.retain_grads(o) asks backward to
+keep them). With --model SIZES (e.g. 2,16,1) it draws an MLP with those layer
+sizes on a batch of 4 random inputs, with its loss (mean squared error for one
+output, cross-entropy for several); every drawn box shows its gradient, but
+above 60 nodes the unnamed intermediates are folded into edge labels.
 
 Formats: svg, png and pdf need the Graphviz 'dot' program (the graphviz
 Python package alone is not enough); 'dot' writes the DOT text, which needs
@@ -67,8 +69,9 @@ def neuron_example():
     """o = tanh(x1*w1 + x2*w2 + b), after backward: returns (o, names)."""
     import minigrad as mg
 
-    x1 = mg.Tensor(2.0, name="x1")
-    x2 = mg.Tensor(0.0, name="x2")
+    # the inputs require grad too, so that every box has a gradient to show
+    x1 = mg.Tensor(2.0, requires_grad=True, name="x1")
+    x2 = mg.Tensor(0.0, requires_grad=True, name="x2")
     w1 = mg.Tensor(-3.0, requires_grad=True, name="w1")
     w2 = mg.Tensor(1.0, requires_grad=True, name="w2")
     b = mg.Tensor(6.8813735870195432, requires_grad=True, name="b")
@@ -80,6 +83,7 @@ def neuron_example():
     n.name = "n"
     o = n.tanh()
     o.name = "o"
+    mg.retain_grads(o)   # keep every intermediate's gradient, not only leaves'
     o.backward(retain_graph=True)
     return o
 
@@ -107,6 +111,7 @@ def mlp_example(sizes, seed=0, batch=4):
                            name="labels")
         loss = F.cross_entropy(out, target)
     loss.name = "loss"
+    mg.retain_grads(loss)
     loss.backward(retain_graph=True)
     return loss, model
 

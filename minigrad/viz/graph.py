@@ -28,6 +28,11 @@ intermediate tensors become edge labels when the graph has more than
 ``collapse_above`` nodes, and at most ``max_nodes`` nodes are drawn (those
 nearest the output) with one node saying how many were left out.
 
+Gradients: leaves keep theirs after ``backward()``; an intermediate tensor
+keeps its gradient only when asked (``Tensor.retain_grad()``, as in PyTorch).
+``retain_grads(output)`` asks for every tensor of the graph at once, so that
+after ``output.backward()`` every box shows d(output)/d(box), micrograd style.
+
 Note: ``backward()`` frees the graph unless ``retain_graph=True``; draw before
 calling backward, or pass ``retain_graph=True`` to see the gradients too.
 """
@@ -157,6 +162,24 @@ class _Graph:
                 if id(x) not in self.tensors:
                     self.tensors[id(x)] = x
                     queue.append(x)
+
+
+def retain_grads(tensor):
+    """Call ``retain_grad()`` on every non-leaf tensor of the graph behind
+    ``tensor`` (``tensor`` included) and return ``tensor``.
+
+    Call it before ``backward()``: afterwards each intermediate's ``.grad``
+    holds d(output)/d(it), and :func:`draw_graph` prints it in its box.
+    """
+    from ..tensor import Tensor
+
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"retain_grads expects a minigrad Tensor, got "
+                        f"{type(tensor).__name__}")
+    for t in _Graph(tensor).tensors.values():
+        if getattr(t, "creator", None) is not None:
+            t.retain_grad()
+    return tensor
 
 
 def _role(t, is_output):
@@ -378,7 +401,8 @@ def draw_graph(tensor, show_data=True, show_grad=True, names=None, *,
                max_values=4, max_chain=8):
     """Return a ``graphviz.Digraph`` of the graph that produced ``tensor``.
 
-    show_data / show_grad: print a summary of each tensor's values / gradient.
+    show_data / show_grad: print a summary of each tensor's values / gradient
+        (intermediates have one after ``retain_grads(tensor)`` + backward).
     names: extra names, a dict {name: Tensor} or a Module (dotted parameter
         names); the caller's local variable names are used as well.
     max_nodes: draw at most this many nodes, those nearest the output.
