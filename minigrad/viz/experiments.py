@@ -23,6 +23,36 @@ DATASETS = {
     "blobs": ("make_blobs", {"noise": 1.0}),
 }
 
+# --schedule choices: how the learning rate changes over the run's steps
+SCHEDULES = ("constant", "step", "cosine")
+
+
+def make_scheduler(optimizer, schedule="constant", warmup=0, total_steps=1):
+    """A per-step scheduler for ``optimizer`` from command-line words, or None.
+
+    ``schedule``: "constant" (no change), "step" (``StepLR``: x0.1 after each
+    third of the steps after warmup) or "cosine" (``CosineAnnealingLR`` to 0
+    at the last step); ``warmup``: steps of ``LinearWarmup`` first (0: none).
+    Call ``scheduler.step()`` after every ``optimizer.step()``.
+    """
+    from minigrad.optim import lr_scheduler as sched
+
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}; choose from "
+                         f"{', '.join(SCHEDULES)}")
+    if warmup < 0 or (warmup and warmup >= total_steps):
+        raise ValueError(f"warmup must be between 0 and the number of steps "
+                         f"({total_steps}) minus one, got {warmup}")
+    rest = max(total_steps - warmup, 1)
+    after = None
+    if schedule == "step":
+        after = sched.StepLR(optimizer, step_size=max(rest // 3, 1), gamma=0.1)
+    elif schedule == "cosine":
+        after = sched.CosineAnnealingLR(optimizer, T_max=rest)
+    if warmup:
+        return sched.LinearWarmup(optimizer, warmup, after=after)
+    return after
+
 
 @dataclass
 class Task:
@@ -107,12 +137,16 @@ def _warm_up(name, backend, dtype, lr):
 
 
 def train(model, optimizer, task, epochs, batch_size, seed=0,
-          target_loss=None, progress=None, name="", lr=float("nan")):
+          target_loss=None, progress=None, name="", lr=float("nan"),
+          scheduler=None, on_step=None):
     """Train ``model`` with ``optimizer`` on ``task``; return a RunResult.
 
     Mini-batches come from ``DataLoader(..., seed=seed)``, so two calls with
     the same seed see the same batches in the same order. ``progress`` is an
     optional object with ``update(n)`` (a tqdm bar), advanced once per epoch.
+    ``scheduler`` (``make_scheduler``) is stepped after every optimizer step;
+    ``on_step(step, model, optimizer)`` is called after every step too (to
+    record what a figure needs, e.g. each tensor's norm).
     """
     from minigrad.data import DataLoader
     from minigrad.nn import functional as F
@@ -129,6 +163,10 @@ def train(model, optimizer, task, epochs, batch_size, seed=0,
             loss.backward()
             optimizer.step()
             step += 1
+            if scheduler is not None:
+                scheduler.step()
+            if on_step is not None:
+                on_step(step, model, optimizer)
         elapsed = time.perf_counter() - start
         full_loss, _ = evaluate(model, task.X_train, task.y_train)
         _, test_acc = evaluate(model, task.X_test, task.y_test)
@@ -153,10 +191,13 @@ def train(model, optimizer, task, epochs, batch_size, seed=0,
 
 def compare_optimizers(task, optimizers=tuple(OPTIMIZERS), hidden=(32, 32),
                        epochs=60, batch_size=32, lrs=None, backend="cpu",
-                       seed=0, target_loss=0.3, progress=None):
+                       seed=0, target_loss=0.3, progress=None,
+                       schedule="constant", warmup=0):
     """Race the optimizers on ``task``: one RunResult per optimizer, in order.
 
     lrs: {name: lr}; missing names use ``registry.TRAINING_LRS``.
+    schedule, warmup: the learning-rate schedule of every run
+    (``make_scheduler``), over the run's epochs x batches steps.
     """
     lrs = {**TRAINING_LRS, **(lrs or {})}
     sizes = [task.X_train.shape[1], *hidden, task.n_classes]
@@ -169,12 +210,20 @@ def compare_optimizers(task, optimizers=tuple(OPTIMIZERS), hidden=(32, 32),
         params = list(model.parameters())
         _warm_up(name, backend, params[0].dtype, lrs[name])
         opt = optimizer_class(name)(params, lr=lrs[name], backend=backend)
+        total = epochs * steps_per_epoch(len(task.X_train), batch_size)
+        scheduler = make_scheduler(opt, schedule, warmup, total)
         if progress is not None and hasattr(progress, "set_description"):
             progress.set_description(f"{name:>8}")
         results.append(train(model, opt, task, epochs, batch_size, seed=seed,
                              target_loss=target_loss, progress=progress,
-                             name=name, lr=lrs[name]))
+                             name=name, lr=lrs[name], scheduler=scheduler))
     return results
+
+
+def steps_per_epoch(n_points, batch_size):
+    """Optimizer steps in one pass over ``n_points`` (the last batch may be
+    short)."""
+    return -(-n_points // batch_size)
 
 
 def format_table(results, target_loss=None):

@@ -49,26 +49,31 @@ def _save(fig, path, dpi):
     return fig
 
 
-def _label(name):
+def _label(name, lr=None):
+    """"Adam" or, with its learning rate, "Adam (lr 0.01)"."""
     from .registry import display_name
-    return display_name(name)
+    if lr is None:
+        return display_name(name)
+    return f"{display_name(name)} (lr {lr:g})"
 
 
 def plot_loss_curves(curves, path=None, title="Training loss", target=None,
                      xlabel="step", ylabel="loss", accuracy=None, dpi=100,
-                     logy=True):
+                     logy=True, lrs=None):
     """Loss against step, one line per run.
 
     curves: {name: (steps, losses)} with two 1-D sequences each.
     target: draw a dashed horizontal line at this loss.
     accuracy: optional {name: (steps, accuracies)}, drawn in a second panel.
+    lrs: optional {name: lr}; the legend then names each run's rate.
     """
+    lrs = lrs or {}
     fig = _figure((10, 4) if accuracy else (6, 4))
     axes = fig.subplots(1, 2 if accuracy else 1, squeeze=False)[0]
     ax = axes[0]
     for name, (steps, losses) in curves.items():
-        ax.plot(steps, losses, label=_label(name), color=COLORS.get(name),
-                linewidth=1.4)
+        ax.plot(steps, losses, label=_label(name, lrs.get(name)),
+                color=COLORS.get(name), linewidth=1.4)
     if target is not None:
         ax.axhline(target, color="grey", linestyle="--", linewidth=1,
                    label=f"target {target:g}")
@@ -134,44 +139,85 @@ def _contour(ax, surface, resolution=200):
     ax.set(xlim=surface.xlim, ylim=surface.ylim, xlabel="x", ylabel="y")
 
 
-def draw_paths(ax, surface, paths):
-    """Contour lines of ``surface`` with each path drawn over them."""
+def draw_paths(ax, surface, paths, lrs=None, reference=None):
+    """Contour lines of ``surface`` with each path drawn over them.
+
+    lrs: optional {name: lr} for the legend. reference: optional
+    (label, path) drawn dashed in grey underneath, for comparison.
+    Long paths get a marker every few steps only, so they stay readable.
+    """
+    lrs = lrs or {}
     _contour(ax, surface)
-    for name, path in paths.items():
-        ax.plot(path[:, 0], path[:, 1], "-o", color=COLORS.get(name),
-                label=_label(name), markersize=1.8, linewidth=1.2, alpha=0.9)
+    if reference is not None:
+        label, points = reference
+        ax.plot(points[:, 0], points[:, 1], "--", color="0.35", label=label,
+                linewidth=1.1)
+        ax.plot(*points[-1], "x", color="0.35", markersize=7)
+    for name, points in paths.items():
+        every = max(1, (len(points) - 1) // 60)
+        ax.plot(points[:, 0], points[:, 1], "-o", color=COLORS.get(name),
+                label=_label(name, lrs.get(name)), markersize=1.8,
+                markevery=every, linewidth=1.0, alpha=0.85)
+        ax.plot(*points[-1], "X", color=COLORS.get(name), markersize=7,
+                markeredgecolor="k", markeredgewidth=0.5, zorder=6)
     ax.set_title(f"{surface.title}: {surface.formula}", fontsize="medium")
 
 
-def plot_paths(surface, paths, path=None, dpi=90):
-    """Trajectories over the contour plot, and f - f_min against step."""
+def _loss_panel(ax, surface, paths, lrs=None, reference=None):
     from .surfaces import path_losses
 
-    fig = _figure((11, 4.4))
-    ax_map, ax_loss = fig.subplots(1, 2, width_ratios=[1.4, 1])
-    draw_paths(ax_map, surface, paths)
-    ax_map.legend(fontsize="small", loc="best")
+    lrs = lrs or {}
+    if reference is not None:
+        label, points = reference
+        ax.plot(np.maximum(path_losses(surface, points), 1e-16), "--",
+                color="0.35", label=label, linewidth=1.1)
     for name, points in paths.items():
         gap = np.maximum(path_losses(surface, points), 1e-16)
-        ax_loss.plot(gap, color=COLORS.get(name), label=_label(name),
-                     linewidth=1.3)
-    ax_loss.set_yscale("log")
-    ax_loss.set(xlabel="step", ylabel=r"$f - f_{min}$",
-                title="Loss along the path")
-    ax_loss.grid(True, which="both", alpha=0.3)
+        ax.plot(gap, color=COLORS.get(name), label=_label(name, lrs.get(name)),
+                linewidth=1.2)
+    ax.set_yscale("log")
+    ax.set(xlabel="step", ylabel=r"$f - f_{min}$")
+    ax.grid(True, which="both", alpha=0.3)
+
+
+def plot_paths(surface, paths, path=None, dpi=90, lrs=None):
+    """Trajectories over the contour plot, and f - f_min against step.
+
+    lrs: {name: lr} of the runs, shown in the legend (X marks each end).
+    """
+    fig = _figure((11, 5.0))
+    ax_map, ax_loss = fig.subplots(1, 2, width_ratios=[1.4, 1])
+    draw_paths(ax_map, surface, paths, lrs=lrs)
+    _loss_panel(ax_loss, surface, paths, lrs=lrs)
+    ax_loss.set_title("Loss along the path")
+    # the legend goes below the map, where it hides no path
+    fig.legend(*ax_map.get_legend_handles_labels(), loc="outside lower center",
+               ncols=4, fontsize="small")
     return _save(fig, path, dpi)
 
 
-def plot_optimizer_paths(name, surfaces_and_paths, path=None, dpi=80):
-    """One optimizer's path on several surfaces, side by side (for the docs).
+def plot_optimizer_paths(name, surfaces_and_paths, path=None, dpi=80,
+                         lrs=None, references=None):
+    """One optimizer's path on several surfaces, side by side (for the docs),
+    with the loss along each path underneath.
 
-    surfaces_and_paths: a list of (surface, path array) pairs.
+    surfaces_and_paths: a list of (surface, path array) pairs. lrs: the lr of
+    each pair (legend). references: per pair, None or (label, path) drawn
+    dashed in grey (e.g. Adam under AdamW, to show what the decay does).
     """
     n = len(surfaces_and_paths)
-    fig = _figure((4.2 * n, 3.4))
-    axes = fig.subplots(1, n, squeeze=False)[0]
-    for ax, (surface, points) in zip(axes, surfaces_and_paths):
-        draw_paths(ax, surface, {name: points})
+    lrs = list(lrs or [None] * n)
+    references = list(references or [None] * n)
+    fig = _figure((4.2 * n, 6.2))
+    axes = fig.subplots(2, n, squeeze=False, height_ratios=[1.25, 1])
+    for k, (surface, points) in enumerate(surfaces_and_paths):
+        ax, ax_loss = axes[0][k], axes[1][k]
+        rates = {name: lrs[k]} if lrs[k] is not None else None
+        draw_paths(ax, surface, {name: points}, lrs=rates,
+                   reference=references[k])
         where = surface.title[0].lower() + surface.title[1:]
         ax.set_title(f"{_label(name)}: {where}", fontsize="medium")
+        ax.legend(fontsize="x-small", loc="lower left")
+        _loss_panel(ax_loss, surface, {name: points}, lrs=rates,
+                    reference=references[k])
     return _save(fig, path, dpi)

@@ -128,13 +128,18 @@ def get_surface(name):
 
 
 def run_path(surface, optimizer, lr=None, steps=None, backend="numpy",
-             **hyper):
+             noise=0.0, seed=0, **hyper):
     """Walk ``steps`` optimizer steps from ``surface.start``.
 
     Returns an array of shape (steps + 1, 2): the start and every point
     visited. ``lr`` defaults to ``surface.lrs[optimizer]``; extra keyword
     arguments go to the optimizer's constructor. Works in float64, so the
     paths are not blurred by rounding.
+
+    ``noise`` = sigma > 0 adds independent N(0, sigma^2) noise to each
+    gradient coordinate (drawn from ``seed``), the way a mini-batch gradient
+    scatters around the full one: the "stochastic" in SGD. Every optimizer
+    run with the same seed sees the same noise sequence.
     """
     from minigrad.nn import Parameter
 
@@ -142,6 +147,9 @@ def run_path(surface, optimizer, lr=None, steps=None, backend="numpy",
         surface = get_surface(surface)
     lr = surface.lrs[optimizer] if lr is None else lr
     steps = surface.steps if steps is None else steps
+    if not (noise >= 0 and np.isfinite(noise)):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    rng = np.random.default_rng(seed)
     point = Parameter(np.array(surface.start, dtype=np.float64))
     opt = optimizer_class(optimizer)([point], lr=lr, backend=backend, **hyper)
     path = np.empty((steps + 1, 2))
@@ -149,17 +157,19 @@ def run_path(surface, optimizer, lr=None, steps=None, backend="numpy",
     for k in range(1, steps + 1):
         opt.zero_grad()
         point.grad = surface.grad(point.data)
+        if noise:
+            point.grad = point.grad + noise * rng.standard_normal(2)
         opt.step()
         path[k] = point.data
     return path
 
 
 def run_paths(surface, optimizers=tuple(OPTIMIZERS), lrs=None, steps=None,
-              backend="numpy"):
+              backend="numpy", noise=0.0, seed=0):
     """``run_path`` for several optimizers: {name: path array}."""
     lrs = lrs or {}
     return {name: run_path(surface, name, lr=lrs.get(name), steps=steps,
-                           backend=backend)
+                           backend=backend, noise=noise, seed=seed)
             for name in optimizers}
 
 
