@@ -129,3 +129,24 @@ def test_sgd_momentum_switched_on_mid_run_matches_torch():
         ref.step()
         for a, b in zip(ours, theirs):
             np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("scalar", [np.float64(0.5), np.float32(0.5)],
+                         ids=["float64", "float32"])
+def test_a_numpy_scalar_is_a_0d_gradient(backend, scalar):
+    """``p.grad = np.float64(0.5)`` on a 0-d parameter steps like
+    ``np.array(0.5)``; a scalar for a parameter of another shape is refused."""
+    p = Parameter(np.array(1.0))
+    opt = optim.SGD([p], lr=0.1, backend=backend)
+    p.grad = scalar
+    opt.step()
+    p.grad = scalar  # the same object again: still read afresh
+    opt.step()
+    assert p.data.shape == () and p.data == (1.0 - 0.1 * 0.5) - 0.1 * 0.5
+    q = Parameter(np.ones(2))
+    opt = optim.SGD([q], lr=0.1, backend=backend)
+    q.grad = scalar
+    with pytest.raises(ValueError, match=r"shape \(2,\), got float\d\d float"):
+        opt.step()
+    np.testing.assert_array_equal(q.data, [1.0, 1.0])

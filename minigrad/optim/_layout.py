@@ -138,13 +138,16 @@ class Bucket:
                 f"parameter {pid}: data shape changed from {self.shapes[k]} to "
                 f"{data.shape} after the optimizer was created; its state no "
                 "longer fits (create a new optimizer)")
+        given = grad
+        if isinstance(grad, np.floating):  # a NumPy scalar: a 0-d array
+            grad = np.asarray(grad)
         if isinstance(grad, np.ndarray) and grad.dtype.kind == "f":
             if grad.shape == data.shape:
                 return data, grad
         raise ValueError(
             f"parameter {pid}: gradient must be a float ndarray of shape "
-            f"{data.shape}, got {type(grad).__name__} "
-            f"{getattr(grad, 'dtype', '')} {getattr(grad, 'shape', '')}")
+            f"{data.shape}, got {type(given).__name__} "
+            f"{getattr(given, 'dtype', '')} {getattr(given, 'shape', '')}")
 
     def rows(self, active, piece):
         """``(work, rows)`` for the active tensors, cut into pieces of at most
