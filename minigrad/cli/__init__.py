@@ -1,4 +1,5 @@
-"""The ``minigrad`` command: ``minigrad compare | train | paths | graph``.
+"""The ``minigrad`` command: ``minigrad compare | train | paths | graph``,
+and the lab: ``minigrad trace | sweep``.
 
 Run ``minigrad --help`` or ``minigrad <command> --help``; each page explains
 what the command shows and why. Entry point: :func:`main` (the console script
@@ -7,7 +8,7 @@ what the command shows and why. Entry point: :func:`main` (the console script
 import argparse
 import sys
 
-from . import _args, compare, graph, paths, train
+from . import _args, compare, graph, paths, sweep, trace, train
 
 DESCRIPTION = """\
 minigrad: see backpropagation and optimization at work.
@@ -22,6 +23,10 @@ commands:
   paths     watch the optimizers walk down 2-D loss surfaces (a ravine,
             Rosenbrock's valley, a saddle) over contour plots.
   graph     draw the computation graph that backward() walks.
+  trace     print every number of a few optimizer steps (g, m, v, m_hat,
+            v_hat, the denominator, LAMB's trust ratio, the step taken).
+  sweep     optimizers x learning rates x seeds: median and spread of the
+            final loss per lr, the best lr per rule, and a picture.
 
 Every command takes --help with a longer explanation and examples.
 Pictures need matplotlib (plots) and the Graphviz 'dot' program (graphs):
@@ -35,11 +40,13 @@ examples:
   minigrad paths --surface ravine
   minigrad train --optimizer lamb --plot boundary.png
   minigrad graph --model 2,16,1 -o mlp.svg
+  minigrad trace --optimizer adam --steps 3
+  minigrad sweep --optimizers sgd,adam --lrs 0.01,0.1 --seeds 2
 """
 
 
 def build_parser():
-    """The ``minigrad`` argument parser with its four subcommands."""
+    """The ``minigrad`` argument parser with its subcommands."""
     from .. import __version__
 
     parser = argparse.ArgumentParser(
@@ -50,7 +57,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND",
                                 title="commands (see above)")
     sub.required = True
-    for module in (compare, train, paths, graph):
+    for module in (compare, train, paths, graph, trace, sweep):
         module.add_parser(sub)
     return parser
 

@@ -143,6 +143,54 @@ def add_backend_option(p, default="cpu", note=""):
                    help=BACKEND_HELP + note)
 
 
+def nonnegative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def nonnegative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer >= 0, got {value}")
+    return value
+
+
+def add_noise_options(p):
+    """``--noise SIGMA`` and ``--seed``: Gaussian noise on the gradients."""
+    p.add_argument("--noise", type=nonnegative_float, default=0.0,
+                   metavar="SIGMA",
+                   help="add N(0, SIGMA^2) noise to every gradient coordinate "
+                        "(what a mini-batch does to the full gradient)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seeds the gradient noise")
+
+
+def add_schedule_options(p):
+    """``--schedule {constant,step,cosine}`` and ``--warmup STEPS``."""
+    from ..viz.experiments import SCHEDULES
+
+    p.add_argument("--schedule", choices=SCHEDULES, default="constant",
+                   help="learning-rate schedule over the run's steps: "
+                        "constant; step (StepLR, x0.1 after each third); "
+                        "cosine (CosineAnnealingLR down to 0 at the end)")
+    p.add_argument("--warmup", type=nonnegative_int, default=0,
+                   metavar="STEPS",
+                   help="linear warmup over the first STEPS steps "
+                        "(LinearWarmup), then the schedule")
+
+
 def add_progress_option(p):
     """``--progress/--no-progress``, read by ``progress_bar``."""
     p.add_argument("--progress", action=argparse.BooleanOptionalAction,
