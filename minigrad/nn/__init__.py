@@ -10,15 +10,23 @@
 
 - ``module.py``: ``Module`` (parameter discovery, train/eval, state dicts) and
   ``Parameter``;
-- ``layers.py``: ``Linear``, ``Sequential``, ``MLP``, activation modules;
-- ``functional.py`` (also ``nn.F``): activations, softmax family, losses;
+- ``layers.py``: ``Linear``, ``Sequential``, ``MLP``, ``Dropout``,
+  ``Identity``, ``Flatten``, ``Embedding``, activation modules;
+- ``normalization.py``: ``BatchNorm1d``, ``LayerNorm`` (one fused op);
+- ``functional.py`` (also ``nn.F``): activations, softmax family, dropout,
+  embedding; with ``losses.py``: every loss;
 - ``init.py``: Kaiming/Xavier and other in-place initialisers;
 - ``utils.py``: ``clip_grad_norm_``, ``clip_grad_value_``.
 """
 from . import functional, init, utils
 from . import functional as F
-from .layers import MLP, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh
+from .layers import (ELU, GELU, MLP, Dropout, Embedding, Flatten, Identity,
+                     LeakyReLU, Linear, LogSoftmax, ReLU, Sequential, Sigmoid,
+                     SiLU, Softmax, Softplus, Tanh)
 from .module import Module, Parameter
+from .normalization import BatchNorm1d, LayerNorm
 
 __all__ = ["Module", "Parameter", "Linear", "MLP", "Sequential", "ReLU", "Tanh",
-           "Sigmoid", "LeakyReLU", "functional", "F", "init", "utils"]
+           "Sigmoid", "LeakyReLU", "GELU", "SiLU", "ELU", "Softplus", "Softmax",
+           "LogSoftmax", "Dropout", "Identity", "Flatten", "Embedding",
+           "BatchNorm1d", "LayerNorm", "functional", "F", "init", "utils"]

@@ -1,4 +1,7 @@
-"""Activations and losses (``import minigrad.nn.functional as F``).
+"""Activations, dropout, embedding, the softmax family, and (from
+``losses.py`` and ``normalization.py``) the losses, ``batch_norm`` and
+``layer_norm``: everything as functions (``import minigrad.nn.functional as
+F``).
 
 Where composing the engine's ops is exact and stable (``relu``, ``tanh``,
 ``mse_loss``, ``linear``) we compose them. The softmax family and the two
@@ -11,88 +14,22 @@ The stable building block is the shifted log-sum-exp, with ``m = max_j x_j``:
 
     logsumexp(x) = m + log(sum_j exp(x_j - m))        every exp(...) <= 1
 """
+import math
 import numbers
 
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor
+from ._util import _axis, _logsumexp, _sigmoid, _tensor
+from .losses import (binary_cross_entropy_with_logits, cross_entropy, huber_loss,
+                     l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+from .normalization import batch_norm, layer_norm
 
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-# ---- argument checks ---------------------------------------------------------
-def _tensor(x, name="input"):
-    """``x`` as a float Tensor (arrays and numbers are wrapped, not tracked)."""
-    if not isinstance(x, Tensor):
-        x = Tensor(x)
-    if x.dtype.kind != "f":
-        raise TypeError(f"{name} must be a float tensor, got dtype {x.dtype}")
-    return x
-
-
-def _axis(axis, ndim):
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-        raise TypeError(f"axis must be an int, got {axis!r}")
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of range for a tensor with {ndim} "
-                         f"dimensions")
-    return int(axis) % ndim
-
-
-def _reduction(reduction):
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got "
-                         f"{reduction!r}")
-    return reduction
-
-
-def _like(target, x, name="target"):
-    """``target`` as a Tensor of ``x``'s shape and float dtype."""
-    if isinstance(target, Tensor) and target.requires_grad:
-        if target.dtype != x.dtype:
-            raise TypeError(f"{name} has dtype {target.dtype} but the input has "
-                            f"{x.dtype}")
-    else:
-        array = np.asarray(getattr(target, "data", target))
-        if array.dtype.kind not in "fiub":
-            raise TypeError(f"{name} must hold numbers, got dtype {array.dtype}")
-        target = Tensor(array.astype(x.dtype))
-    if target.shape != x.shape:
-        raise ValueError(f"{name} has shape {target.shape} but the input has "
-                         f"shape {x.shape}; they must match (no broadcasting)")
-    return target
-
-
-def _reduce(values, reduction):
-    if reduction == "mean":
-        return values.mean()
-    if reduction == "sum":
-        return values.sum()
-    return values
-
-
-def _unreduce(gy, reduction, shape, dtype):
-    """d(reduced)/d(values) * gy, broadcast back to the per-element shape."""
-    if reduction == "mean":
-        return np.broadcast_to(gy / np.prod(shape, dtype=dtype), shape)
-    if reduction == "sum":
-        return np.broadcast_to(gy, shape)
-    return gy
-
-
-def _logsumexp(x, axis):
-    """Stable log-sum-exp along ``axis``, keeping the axis (size 1)."""
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)  # a row of -inf: avoid (-inf) - (-inf)
-    return m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
-
-
-def _sigmoid(x):
-    """Stable sigmoid: only ever exp of a non-positive number."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
+__all__ = ["relu", "sigmoid", "tanh", "leaky_relu", "gelu", "silu", "elu",
+           "softplus", "softmax", "log_softmax", "logsumexp", "linear",
+           "dropout", "embedding", "batch_norm", "layer_norm", "mse_loss",
+           "l1_loss", "huber_loss", "smooth_l1_loss", "cross_entropy",
+           "nll_loss", "binary_cross_entropy_with_logits"]
 
 # ---- activations -------------------------------------------------------------
 def relu(x):
@@ -134,6 +71,135 @@ def leaky_relu(x, negative_slope=0.01):
     if not np.isfinite(negative_slope):
         raise ValueError(f"negative_slope must be finite, got {negative_slope}")
     return LeakyReLU(float(negative_slope))(_tensor(x))
+
+
+class GELU(Function):
+    """Gaussian error linear unit (Hendrycks & Gimpel 2016, arXiv:1606.08415),
+    with ``Phi``/``phi`` the standard normal CDF/density:
+
+        exact:  y = x * Phi(x),   dy/dx = Phi(x) + x * phi(x)
+        tanh:   u = sqrt(2/pi) * (x + 0.044715 x^3),  y = x (1 + tanh u) / 2
+                dy/dx = (1 + tanh u) / 2
+                        + x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2) / 2
+    """
+
+    label = "gelu"
+
+    def __init__(self, approximate):
+        self.approximate = approximate
+
+    def forward(self, x):
+        self.x = x
+        if self.approximate == "tanh":
+            self.t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3))
+            return 0.5 * x * (1 + self.t)
+        self.cdf = (0.5 * (1 + _erf(x / math.sqrt(2.0)))).astype(x.dtype)
+        return x * self.cdf
+
+    def backward(self, gy):
+        x = self.x
+        if self.approximate == "tanh":
+            du = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return gy * (0.5 * (1 + self.t) + 0.5 * x * (1 - self.t ** 2) * du)
+        pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        return gy * (self.cdf + x * pdf)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_erf = np.frompyfunc(math.erf, 1, 1)  # math.erf, elementwise (NumPy has none)
+
+
+def gelu(x, approximate="none"):
+    """``x * Phi(x)`` (``approximate="none"``, default) or its tanh form
+    (``"tanh"``), as ``torch.nn.functional.gelu``; see ``GELU``."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"approximate must be 'none' or 'tanh', got "
+                         f"{approximate!r}")
+    return GELU(approximate)(_tensor(x))
+
+
+class SiLU(Function):
+    """Sigmoid-weighted linear unit, also called swish (Elfwing et al. 2017,
+    arXiv:1702.03118):  y = x * s,  s = sigmoid(x);  dy/dx = s (1 + x (1 - s))."""
+
+    label = "silu"
+
+    def forward(self, x):
+        self.x, self.s = x, _sigmoid(x)
+        return x * self.s
+
+    def backward(self, gy):
+        s = self.s
+        return gy * s * (1 + self.x * (1 - s))
+
+
+def silu(x):
+    """``x * sigmoid(x)``; see ``SiLU``."""
+    return SiLU()(_tensor(x))
+
+
+class ELU(Function):
+    """Exponential linear unit (Clevert et al. 2015, arXiv:1511.07289):
+
+        y = x if x > 0 else alpha * (exp(x) - 1)
+        dy/dx = 1 if x > 0 else alpha * exp(x)
+    """
+
+    label = "elu"
+
+    def __init__(self, alpha):
+        self.alpha = alpha
+
+    def forward(self, x):
+        self.positive = x > 0
+        self.neg = self.alpha * np.exp(np.minimum(x, 0))  # alpha e^x, no overflow
+        return np.where(self.positive, x, self.neg - self.alpha)
+
+    def backward(self, gy):
+        return gy * np.where(self.positive, 1, self.neg).astype(gy.dtype)
+
+
+def elu(x, alpha=1.0):
+    """``x`` if x > 0 else ``alpha * (exp(x) - 1)``; see ``ELU``."""
+    return ELU(_real("alpha", alpha))(_tensor(x))
+
+
+class Softplus(Function):
+    """A smooth ReLU, as ``torch.nn.Softplus`` (linear above ``threshold``):
+
+        y = log(1 + exp(beta x)) / beta  if beta x <= threshold, else x
+        dy/dx = sigmoid(beta x)          if beta x <= threshold, else 1
+    """
+
+    label = "softplus"
+
+    def __init__(self, beta, threshold):
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        bx = self.beta * x
+        self.linear = bx > self.threshold
+        self.s = _sigmoid(bx)
+        smooth = (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx)))) / self.beta
+        return np.where(self.linear, x, smooth)
+
+    def backward(self, gy):
+        return gy * np.where(self.linear, 1, self.s).astype(gy.dtype)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta x)) / beta`` (``x`` where ``beta x > threshold``)."""
+    beta = _real("beta", beta)
+    if beta == 0:
+        raise ValueError("beta must be non-zero")
+    return Softplus(beta, _real("threshold", threshold))(_tensor(x))
+
+
+def _real(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
+            not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
 
 
 # ---- softmax family ----------------------------------------------------------
@@ -207,104 +273,6 @@ def log_softmax(x, axis=-1):
     return LogSoftmax(_axis(axis, x.ndim))(x)
 
 
-# ---- losses ------------------------------------------------------------------
-def mse_loss(pred, target, reduction="mean"):
-    """Mean (or sum, or none) of ``(pred - target)^2``.
-
-    ``target`` must have ``pred``'s shape: unlike PyTorch (which warns) we
-    refuse to broadcast, because ``(N, 1)`` against ``(N,)`` silently gives an
-    ``(N, N)`` loss.
-    """
-    pred = _tensor(pred, "pred")
-    target = _like(target, pred)
-    diff = pred - target
-    return _reduce(diff * diff, _reduction(reduction))
-
-
-class CrossEntropy(Function):
-    """Softmax cross-entropy with integer class targets ``t``, per row ``n``:
-
-        loss_n = logsumexp(z_n) - z_n[t_n]
-        d loss_n / d z_n = softmax(z_n) - onehot(t_n)
-    """
-
-    label = "cross_entropy"
-
-    def __init__(self, target, reduction):
-        self.target, self.reduction = target, reduction
-
-    def forward(self, z):
-        rows = np.arange(len(z))
-        log_probs = z - _logsumexp(z, axis=1)
-        self.probs = np.exp(log_probs)
-        losses = -log_probs[rows, self.target]
-        return _reduce(losses, self.reduction)
-
-    def backward(self, gy):
-        grad = self.probs.copy()
-        grad[np.arange(len(grad)), self.target] -= 1
-        scale = _unreduce(gy, self.reduction, (len(grad),), grad.dtype)
-        return grad * scale[:, None]
-
-
-def cross_entropy(logits, target, reduction="mean"):
-    """Cross-entropy of ``logits`` (shape ``(N, C)``, unnormalised scores)
-    against ``target`` (shape ``(N,)``, integer classes in ``[0, C)``), i.e.
-    ``-log_softmax(logits)[n, target[n]]`` averaged (or summed) over ``n``.
-    Same as ``torch.nn.functional.cross_entropy`` with class-index targets.
-    """
-    logits = _tensor(logits, "logits")
-    if logits.ndim != 2 or logits.shape[0] == 0 or logits.shape[1] == 0:
-        raise ValueError(f"logits must have shape (N, C) with N, C >= 1, got "
-                         f"{logits.shape}")
-    t = np.asarray(getattr(target, "data", target))
-    if t.dtype.kind not in "iu":
-        raise TypeError(f"target must hold integer class indices, got dtype "
-                        f"{t.dtype} (for probabilities/0-1 labels see "
-                        f"binary_cross_entropy_with_logits)")
-    n, c = logits.shape
-    if t.shape != (n,):
-        raise ValueError(f"target must have shape ({n},) to match logits "
-                         f"{logits.shape}, got {t.shape}")
-    if t.min() < 0 or t.max() >= c:
-        raise ValueError(f"target values must lie in [0, {c}) for {c} classes, "
-                         f"got min {t.min()} and max {t.max()}")
-    return CrossEntropy(t.astype(np.intp), _reduction(reduction))(logits)
-
-
-class BCEWithLogits(Function):
-    """Binary cross-entropy of sigmoid(z) against t, in the stable form
-
-        loss = max(z, 0) - z * t + log(1 + exp(-|z|))
-        d loss/dz = sigmoid(z) - t,     d loss/dt = -z
-    """
-
-    label = "bce_with_logits"
-
-    def __init__(self, reduction):
-        self.reduction = reduction
-
-    def forward(self, z, t):
-        self.z, self.t = z, t
-        losses = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
-        return _reduce(losses, self.reduction)
-
-    def backward(self, gy):
-        scale = _unreduce(gy, self.reduction, self.z.shape, self.z.dtype)
-        return (_sigmoid(self.z) - self.t) * scale, -self.z * scale
-
-
-def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
-    """Binary cross-entropy between ``sigmoid(logits)`` and ``target`` (same
-    shape, values in [0, 1]; integer 0/1 labels are converted to floats), as
-    ``torch.nn.functional.binary_cross_entropy_with_logits`` (no weights)."""
-    logits = _tensor(logits, "logits")
-    if logits.size == 0:
-        raise ValueError(f"logits is empty (shape {logits.shape})")
-    target = _like(target, logits)
-    return BCEWithLogits(_reduction(reduction))(logits, target)
-
-
 # ---- layers as functions -------------------------------------------------------
 def linear(x, weight, bias=None):
     """``x @ weight.T + bias`` with ``weight`` of shape ``(out, in)``."""
@@ -319,3 +287,82 @@ def linear(x, weight, bias=None):
                         f"build the layer with dtype={x.dtype}")
     y = x @ weight.T
     return y if bias is None else y + bias
+
+
+class Dropout(Function):
+    """Inverted dropout (Srivastava et al. 2014): keep each value with
+    probability ``1 - p`` and scale the kept ones by ``1 / (1 - p)``, so the
+    expected output is the input:
+
+        y = x * mask / (1 - p),   dy/dx = mask / (1 - p),   mask ~ Bernoulli(1-p)
+    """
+
+    label = "dropout"
+
+    def __init__(self, p):
+        self.p = p
+
+    def forward(self, x):
+        from ..config import rng  # minigrad's generator: mg.manual_seed
+
+        keep = rng().random(x.shape) >= self.p
+        self.scale = keep.astype(x.dtype) / x.dtype.type(1 - self.p) \
+            if self.p < 1 else np.zeros_like(x)
+        return x * self.scale
+
+    def backward(self, gy):
+        return gy * self.scale
+
+
+def dropout(x, p=0.5, training=True):
+    """Zero each value with probability ``p`` and scale the rest by
+    ``1 / (1 - p)`` (``training=True``); the identity when ``training`` is
+    False or ``p == 0``. The mask is drawn from minigrad's generator, so
+    ``mg.manual_seed`` repeats it (PyTorch's masks are other draws)."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or \
+            not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1], got {p!r}")
+    x = _tensor(x)
+    if not training or p == 0:
+        return x
+    return Dropout(float(p))(x)
+
+
+class Embedding(Function):
+    """Row lookup ``y[..., :] = W[idx[...], :]``; the gradient adds each
+    output row back into the row it came from (rows picked twice get both):
+
+        dL/dW[i] = sum over positions k with idx[k] == i of dL/dy[k]
+
+    except the ``padding_idx`` row, whose gradient is 0 (as PyTorch).
+    """
+
+    label = "embedding"
+
+    def __init__(self, indices, padding_idx):
+        self.indices, self.padding_idx = indices, padding_idx
+
+    def forward(self, weight):
+        self.weight_shape = weight.shape
+        return weight[self.indices]
+
+    def backward(self, gy):
+        gw = np.zeros(self.weight_shape, dtype=gy.dtype)
+        np.add.at(gw, self.indices, gy)
+        if self.padding_idx is not None:
+            gw[self.padding_idx] = 0
+        return gw
+
+
+def embedding(indices, weight, padding_idx=None):
+    """Rows of ``weight`` (num_embeddings, dim) picked by integer ``indices``
+    of any shape; the result has shape ``indices.shape + (dim,)``."""
+    idx = np.asarray(getattr(indices, "data", indices))
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding indices must be integers, got dtype "
+                        f"{idx.dtype}")
+    n = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"embedding indices must lie in [0, {n}), got min "
+                         f"{idx.min()} and max {idx.max()}")
+    return Embedding(idx.astype(np.intp), padding_idx)(weight)

@@ -61,10 +61,17 @@ class Module:
     - ``model(x)`` calls ``model.forward(x)``.
     - ``parameters()`` / ``named_parameters()`` walk the attributes (see the
       module docstring); names are dotted paths such as ``"0.weight"``.
-    - ``train()`` / ``eval()`` set ``training`` on every submodule (no layer
-      here behaves differently, but user layers such as dropout can).
+    - ``children()`` / ``modules()`` (and their ``named_`` forms) walk the
+      submodules; ``apply(fn)`` calls ``fn`` on each, children first.
+    - ``register_buffer(name, array)``: state that is saved but not trained
+      (``BatchNorm1d``'s running statistics); ``buffers()``,
+      ``named_buffers()``.
+    - ``train()`` / ``eval()`` set ``training`` on every submodule
+      (``Dropout`` and ``BatchNorm1d`` behave differently in the two modes).
+    - ``requires_grad_(False)`` freezes every parameter.
     - ``zero_grad()`` resets every parameter's ``.grad`` (to None).
-    - ``state_dict()`` / ``load_state_dict()`` save and restore the values.
+    - ``state_dict()`` / ``load_state_dict()`` save and restore the values of
+      the parameters and the (persistent) buffers.
 
     Subclasses need not call ``super().__init__()``.
     """
@@ -125,6 +132,62 @@ class Module:
         """Total number of scalars in the parameters."""
         return sum(p.size for p in self.parameters())
 
+    def named_children(self):
+        """(name, module) for each direct submodule, each once, in attribute
+        order (a module in a list is named ``"blocks.0"``)."""
+        seen = set()
+        for name, item in self._children_and_params():
+            if isinstance(item, Module) and id(item) not in seen:
+                seen.add(id(item))
+                yield name, item
+
+    def children(self):
+        """The direct submodules (not their submodules), each once."""
+        return (module for _, module in self.named_children())
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every submodule, children before parents
+        (as PyTorch), then on ``self``; returns self. E.g.
+        ``model.apply(lambda m: m.reset_parameters() if isinstance(m,
+        nn.Linear) else None)``."""
+        for module in reversed(list(self.modules())):
+            fn(module)
+        return self
+
+    # --- buffers --------------------------------------------------------------
+    def register_buffer(self, name, value, persistent=True):
+        """Keep ``value`` (an array, a Tensor, or None) as ``self.<name>``: a
+        Tensor that is not a parameter (no gradient, no optimizer) but belongs
+        to the module's state: saved in ``state_dict()`` unless
+        ``persistent=False``, found by ``buffers()``. The array is copied."""
+        if not isinstance(name, str) or not name.isidentifier():
+            raise TypeError(f"buffer name must be an identifier string, got "
+                            f"{name!r}")
+        if name in vars(self) and name not in self.__dict__.get("_buffers", {}):
+            raise KeyError(f"attribute {name!r} already exists and is not a "
+                           "buffer")
+        if value is not None:
+            array = value.data if isinstance(value, Tensor) else value
+            if not isinstance(array, (np.ndarray, np.generic)):
+                raise TypeError(f"buffer {name!r} must be a NumPy array or "
+                                f"Tensor, got {type(value).__name__}")
+            value = Tensor(np.array(array))
+        self.__dict__.setdefault("_buffers", {})[name] = bool(persistent)
+        setattr(self, name, value)
+
+    def named_buffers(self, persistent_only=False):
+        """(dotted name, Tensor) for every buffer of this module and its
+        submodules (in ``named_modules()`` order); None buffers are skipped."""
+        for prefix, module in self.named_modules():
+            for name, persistent in module.__dict__.get("_buffers", {}).items():
+                value = getattr(module, name, None)
+                if value is not None and (persistent or not persistent_only):
+                    yield (f"{prefix}.{name}" if prefix else name), value
+
+    def buffers(self):
+        """Every buffer Tensor, in the order of ``named_buffers()``."""
+        return (b for _, b in self.named_buffers())
+
     # --- modes and gradients --------------------------------------------------
     def train(self, mode=True):
         """Set training mode (``mode=False`` is ``eval()``); returns self."""
@@ -135,7 +198,19 @@ class Module:
         return self
 
     def eval(self):
+        """Evaluation mode: ``train(False)``; returns self."""
         return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` of every parameter (``False`` freezes them:
+        backward leaves their ``.grad`` None, so optimizers skip them);
+        returns self."""
+        if not isinstance(requires_grad, bool):
+            raise TypeError(f"requires_grad must be True or False, got "
+                            f"{requires_grad!r}")
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
 
     def zero_grad(self, set_to_none=True):
         """Forget every parameter's gradient: set ``.grad`` to None (default,
@@ -150,14 +225,23 @@ class Module:
 
     # --- saving and loading ---------------------------------------------------
     def state_dict(self):
-        """``{name: copy of the parameter's array}`` in parameter order.
+        """``{name: copy of the array}``: the parameters in parameter order,
+        then the persistent buffers (e.g. ``"0.running_mean"``).
 
         Copies, unlike PyTorch: training on does not change a saved state.
         """
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        return {name: t.data.copy() for name, t in self._state_tensors().items()}
+
+    def _state_tensors(self):
+        """``{name: Tensor}`` of everything ``state_dict`` saves."""
+        tensors = dict(self.named_parameters())
+        for name, buffer in self.named_buffers(persistent_only=True):
+            tensors.setdefault(name, buffer)
+        return tensors
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy the values of ``state_dict`` into the parameters, in place.
+        """Copy the values of ``state_dict`` into the parameters and buffers,
+        in place.
 
         All or nothing: every key, shape and dtype is checked before anything
         is written, and a problem raises ``KeyError`` (missing or unexpected
@@ -167,6 +251,7 @@ class Module:
         """
         for p, array in self._checked_pairs(state_dict, strict):
             np.copyto(p.data, array)
+            p._version += 1  # an in-place write (see Tensor's docstring)
 
     def check_state_dict(self, state_dict, strict=True):
         """Raise what ``load_state_dict(state_dict, strict)`` would raise, and
@@ -178,7 +263,7 @@ class Module:
         if not isinstance(state_dict, dict):
             raise TypeError(f"state_dict must be a dict, got "
                             f"{type(state_dict).__name__}")
-        params = dict(self.named_parameters())
+        params = self._state_tensors()
         missing = [k for k in params if k not in state_dict]
         unexpected = [k for k in state_dict if k not in params]
         if strict and (missing or unexpected):
