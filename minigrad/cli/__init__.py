@@ -8,7 +8,7 @@ what the command shows and why. Entry point: :func:`main` (the console script
 import argparse
 import sys
 
-from . import _args, compare, graph, paths, sweep, trace, train
+from . import _args, compare, exercise, graph, paths, sweep, trace, train
 
 DESCRIPTION = """\
 minigrad: see backpropagation and optimization at work.
@@ -27,6 +27,7 @@ commands:
             v_hat, the denominator, LAMB's trust ratio, the step taken).
   sweep     optimizers x learning rates x seeds: median and spread of the
             final loss per lr, the best lr per rule, and a picture.
+  exercise  check your answer to an exercise of the course (course/).
 
 Every command takes --help with a longer explanation and examples.
 Pictures need matplotlib (plots) and the Graphviz 'dot' program (graphs):
@@ -40,6 +41,7 @@ examples:
   minigrad paths --surface ravine
   minigrad train --optimizer lamb --plot boundary.png
   minigrad graph --model 2,16,1 -o mlp.svg
+  minigrad exercise check softplus
   minigrad trace --optimizer adam --steps 3
   minigrad sweep --optimizers sgd,adam --lrs 0.01,0.1 --seeds 2
 """
@@ -57,7 +59,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND",
                                 title="commands (see above)")
     sub.required = True
-    for module in (compare, train, paths, graph, trace, sweep):
+    for module in (compare, train, paths, graph, trace, sweep, exercise):
         module.add_parser(sub)
     return parser
 
