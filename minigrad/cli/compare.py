@@ -35,6 +35,7 @@ examples:
   minigrad compare --dataset moons --epochs 30
   minigrad compare --optimizers sgd,momentum,adam --lr sgd=0.3
   minigrad compare --backend numpy --plot race.png --json race.json
+  minigrad compare --optimizers lamb --lr 0.03 --schedule cosine --warmup 30
 """
 
 
@@ -68,6 +69,7 @@ def add_parser(subparsers):
                         "bare number for all")
     p.add_argument("--target-loss", type=_args.positive_float, default=0.3,
                    help="the loss whose first crossing the table reports")
+    _args.add_schedule_options(p)
     _args.add_backend_option(p)
     p.add_argument("--seed", type=int, default=0,
                    help="seeds the data, the initial weights and the batches")
@@ -90,7 +92,9 @@ def run(args):
     print(f"minigrad compare: {args.dataset} ({len(task.X_train)} training + "
           f"{len(task.X_test)} held-out points, {task.n_classes} classes), "
           f"MLP {[2, *args.hidden, task.n_classes]}, {args.epochs} epochs of "
-          f"batch {args.batch_size}, backend {args.backend}, seed {args.seed}")
+          f"batch {args.batch_size}, backend {args.backend}, seed {args.seed}"
+          + (f", schedule {args.schedule}" if args.schedule != "constant"
+             else "") + (f", warmup {args.warmup}" if args.warmup else ""))
     started = time.perf_counter()
     with _args.progress_bar(args.epochs * len(args.optimizers),
                             args.progress) as bar:
@@ -98,7 +102,8 @@ def run(args):
             task, optimizers=args.optimizers, hidden=args.hidden,
             epochs=args.epochs, batch_size=args.batch_size, lrs=lrs,
             backend=args.backend, seed=args.seed,
-            target_loss=args.target_loss, progress=bar)
+            target_loss=args.target_loss, progress=bar,
+            schedule=args.schedule, warmup=args.warmup)
     total = time.perf_counter() - started
     print()
     print(experiments.format_table(results, args.target_loss))
@@ -123,6 +128,7 @@ def _plot(results, args):
     try:
         plots.plot_loss_curves(
             curves, args.plot, accuracy=acc, target=args.target_loss,
+            lrs={r.optimizer: r.lr for r in results},
             title=f"Training loss on {args.dataset} (whole training set)")
     except plots.MissingDependencyError as exc:
         _args.warn(f"no plot saved: {exc}")

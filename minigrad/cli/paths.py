@@ -27,7 +27,17 @@ that trains a network, on a landscape small enough to look at:
 
 Each optimizer uses the learning rate listed for it in
 minigrad/viz/surfaces.py (chosen so every rule is stable and shows its
-character); override with --lr NAME=VALUE.
+character); override with --lr NAME=VALUE. Legends name each run's lr; an X
+marks where each path ends. In the per-optimizer pictures, AdamW's path is
+drawn over Adam's (dashed, same lr): the gap between them is the decay.
+
+--noise SIGMA adds N(0, SIGMA^2) noise to each gradient coordinate, as a
+mini-batch gradient scatters around the full one (the same noise sequence
+for every rule, from --seed). Then no rule converges: each settles at a
+noise floor, and the table adds the median f - f_min over the last quarter
+of the steps. SGD's floor grows with lr * SIGMA^2; the normalising rules
+(RMSProp, Adam) take steps of about lr whatever the gradient, so they hover
+at a distance set by lr.
 """
 
 EPILOG = """\
@@ -36,6 +46,7 @@ examples:
   minigrad paths --surface ravine --optimizers sgd,momentum
   minigrad paths --surface rosenbrock --steps 3000 --lr adam=0.02
   minigrad paths --per-optimizer --out-dir docs/img   # one picture per rule
+  minigrad paths --surface ravine --noise 1.0 --optimizers sgd,adam
 """
 
 
@@ -58,6 +69,7 @@ def add_parser(subparsers):
     p.add_argument("--lr", type=_args.lr_setting, action="append",
                    metavar="NAME=VALUE",
                    help="learning rate for one optimizer (repeatable)")
+    _args.add_noise_options(p)
     _args.add_backend_option(p, default="numpy", note=" numpy is the default "
                              "here: two numbers need no kernel.")
     p.add_argument("--out-dir", default=".", metavar="DIR",
@@ -82,42 +94,76 @@ def run(args):
     for sname in names:
         surface = SURFACES[sname]
         paths = run_paths(surface, args.optimizers, lrs=lrs, steps=args.steps,
-                          backend=args.backend)
+                          backend=args.backend, noise=args.noise,
+                          seed=args.seed)
         all_paths[sname] = paths
         print(f"\n{surface.title} ({sname}), start {surface.start}, "
-              f"minimum {surface.minimum}")
+              f"minimum {surface.minimum}"
+              + (f", gradient noise sigma {args.noise:g}" if args.noise
+                 else ""))
         print(f"{'optimizer':<10} {'lr':>8} {'final (x, y)':>20} "
-              f"{'final f-fmin':>13} {'best f-fmin':>12}")
+              f"{'final f-fmin':>13} {'best f-fmin':>12}"
+              + (f" {'floor f-fmin':>13}" if args.noise else ""))
         for name, points in paths.items():
             gaps = path_losses(surface, points)
             x, y = points[-1]
             lr = lrs.get(name, surface.lrs[name])
             print(f"{display_name(name):<10} {lr:>8g} "
                   f"{f'({x:.3f}, {y:.3f})':>20} {gaps[-1]:>13.3e} "
-                  f"{gaps.min():>12.3e}")
+                  f"{gaps.min():>12.3e}"
+                  + (f" {noise_floor(gaps):>13.3e}" if args.noise else ""))
     if not args.no_plot:
         _plot(all_paths, args)
     return 0
 
 
+def noise_floor(gaps):
+    """Median of f - f_min over the last quarter of a path."""
+    import numpy as np
+
+    return float(np.median(gaps[-max(1, len(gaps) // 4):]))
+
+
+def lrs_used(surface, names, lrs):
+    """{name: lr} the runs on ``surface`` used (--lr or the surface's)."""
+    return {n: lrs.get(n, surface.lrs[n]) for n in names}
+
+
 def _plot(all_paths, args):
     from ..viz import plots
 
+    lrs = _args.merge_lrs(args.lr, args.optimizers)
     os.makedirs(args.out_dir, exist_ok=True)
     saved = []
     try:
         for sname, paths in all_paths.items():
             out = os.path.join(args.out_dir, f"paths-{sname}.png")
-            plots.plot_paths(SURFACES[sname], paths, out)
+            plots.plot_paths(SURFACES[sname], paths, out, lrs=lrs_used(
+                SURFACES[sname], paths, lrs))
             saved.append(out)
         if args.per_optimizer:
             for name in args.optimizers:
                 out = os.path.join(args.out_dir, f"paths-{name}.png")
                 pairs = [(SURFACES[s], p[name]) for s, p in all_paths.items()]
-                plots.plot_optimizer_paths(name, pairs, out)
+                rates = [lrs_used(SURFACES[s], [name], lrs)[name]
+                         for s in all_paths]
+                refs = [adam_reference(SURFACES[s], r, args)
+                        if name == "adamw" else None
+                        for s, r in zip(all_paths, rates)]
+                plots.plot_optimizer_paths(name, pairs, out, lrs=rates,
+                                           references=refs)
                 saved.append(out)
     except plots.MissingDependencyError as exc:
         _args.warn(f"no pictures saved: {exc}")
         return
     print("\npictures saved: " + ", ".join(saved))
+
+
+def adam_reference(surface, lr, args):
+    """("Adam, same lr", Adam's path): what AdamW would do without decay."""
+    from ..viz.surfaces import run_path
+
+    return ("Adam (no decay), same lr", run_path(
+        surface, "adam", lr=lr, steps=args.steps, noise=args.noise,
+        seed=args.seed))
 

@@ -24,6 +24,7 @@ examples:
   minigrad train                                   # adam on moons
   minigrad train --dataset spirals --optimizer lamb --epochs 80 --plot b.png
   minigrad train --optimizer sgd --lr 0.3 --checkpoint sgd.ckpt
+  minigrad train --optimizer lamb --lr 0.03 --schedule cosine
 
 reload a checkpoint in Python (strict=False skips the settings entries):
   state = mg.load("minigrad-train.ckpt")
@@ -53,6 +54,7 @@ def add_parser(subparsers):
     p.add_argument("--epochs", type=_args.positive_int, default=40)
     p.add_argument("--batch-size", type=_args.positive_int, default=32)
     _args.add_hidden_option(p)
+    _args.add_schedule_options(p)
     _args.add_backend_option(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint", default="minigrad-train.ckpt",
@@ -77,14 +79,21 @@ def run(args):
     model = experiments.build_model(sizes, args.seed)
     opt = optimizer_class(args.optimizer)(model.parameters(), lr=lr,
                                           backend=args.backend)
+    total = args.epochs * experiments.steps_per_epoch(len(task.X_train),
+                                                      args.batch_size)
+    scheduler = experiments.make_scheduler(opt, args.schedule, args.warmup,
+                                           total)
     print(f"minigrad train: {display_name(args.optimizer)}(lr={lr:g}, "
           f"backend={args.backend}) on {args.dataset}, MLP {sizes}, "
-          f"{args.epochs} epochs of batch {args.batch_size}")
+          f"{args.epochs} epochs of batch {args.batch_size}, schedule "
+          f"{args.schedule}" + (f", warmup {args.warmup}" if args.warmup
+                                else ""))
     with _args.progress_bar(args.epochs, args.progress,
                             desc="training") as bar:
         result = experiments.train(model, opt, task, args.epochs,
                                    args.batch_size, seed=args.seed,
-                                   progress=bar, name=args.optimizer, lr=lr)
+                                   progress=bar, name=args.optimizer, lr=lr,
+                                   scheduler=scheduler)
     print(f"final training loss {result.final_loss:.4f}  "
           f"train accuracy {result.train_acc:.3f}  "
           f"held-out accuracy {result.test_acc:.3f}  "
@@ -97,7 +106,8 @@ def run(args):
 
         settings = {"sizes": sizes, "optimizer_name": args.optimizer, "lr": lr,
                     "dataset": args.dataset, "epochs": args.epochs,
-                    "seed": args.seed}
+                    "seed": args.seed, "schedule": args.schedule,
+                    "warmup": args.warmup}
         mg.save({**mg.snapshot(model=model, optimizer=opt), **settings},
                 args.checkpoint)
         print(f"checkpoint saved to {args.checkpoint}")

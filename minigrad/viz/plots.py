@@ -131,8 +131,8 @@ def _contour(ax, surface, resolution=200):
     else:
         # evenly spaced in rank, so flat floors get lines too
         levels = np.unique(np.quantile(z, np.linspace(0.0, 0.98, 20)[1:]))
-    ax.contour(gx, gy, z, levels=levels, cmap="Greys_r", linewidths=0.6,
-               alpha=0.8)
+    ax.contour(gx, gy, z, levels=levels, cmap="Greys_r", linewidths=0.5,
+               alpha=0.45)
     ax.plot(*surface.minimum, marker="*", color="gold", markersize=14,
             markeredgecolor="k", zorder=5)
     ax.plot(*surface.start, marker="o", color="k", markersize=5, zorder=5)
