@@ -66,6 +66,10 @@ class Function:
     inputs = ()
     freed = False
     retained_output = None  # weak reference set by Tensor.retain_grad
+    # backward reads the inputs' values, so it must see them unchanged (the
+    # ops whose backward needs only shapes set this to False)
+    saves_inputs = True
+    is_view = False  # the output shares its input's data (and version counter)
 
     def __call__(self, *inputs):
         try:
@@ -78,10 +82,13 @@ class Function:
         out.data = y
         out.grad = out.creator = out.name = None
         out.requires_grad = False
+        out._version_counter = inputs[0]._version_counter if self.is_view else [0]
         if _grad_state.enabled:
             for t in inputs:
                 if t.requires_grad:
                     self.inputs = inputs
+                    if self.saves_inputs:
+                        self.versions = [t._version_counter[0] for t in inputs]
                     out.requires_grad = True
                     out.creator = self
                     break
@@ -306,6 +313,22 @@ def _check_grad(fn, t, gx):
     return gx
 
 
+def _check_versions(fn):
+    """Refuse to run ``fn.backward`` on inputs written in place since the
+    forward (an optimizer step between two backward calls): it would
+    silently differentiate at the new values."""
+    for i, (t, saved) in enumerate(zip(fn.inputs, fn.versions)):
+        if t._version_counter[0] != saved:
+            name = f"'{t.name}', " if t.name else ""
+            raise RuntimeError(
+                f"a tensor op '{fn.label}' ({type(fn).__name__}) needs for its "
+                f"gradient was modified by an inplace operation: its input {i} "
+                f"({name}shape {t.data.shape}) is at version {t._version}, but "
+                f"was at version {saved} when the op ran. Run the forward "
+                f"again after changing it (e.g. after opt.step())."
+            )
+
+
 def _check_count(fn, gxs):
     if len(gxs) != len(fn.inputs):
         raise RuntimeError(
@@ -355,6 +378,8 @@ def run_backward(root, grad=None, retain_graph=False):
             retained = fn.retained_output()
             if retained is not None:
                 leaf_grads[retained] = gy  # stored like a leaf's grad
+        if fn.saves_inputs:
+            _check_versions(fn)
         gxs = fn.backward(gy)
         if type(gxs) is not tuple:
             gxs = (gxs,)

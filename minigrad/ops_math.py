@@ -35,6 +35,7 @@ class Add(Function):
     """y = a + b;  dy/da = 1, dy/db = 1."""
 
     label = "add"
+    saves_inputs = False  # backward needs shapes only
 
     def forward(self, a, b):
         return a + b
@@ -50,6 +51,7 @@ class Sub(Function):
     """y = a - b;  dy/da = 1, dy/db = -1."""
 
     label = "sub"
+    saves_inputs = False  # backward needs shapes only
 
     def forward(self, a, b):
         return a - b
@@ -97,6 +99,7 @@ class Neg(Function):
     """y = -x;  dy/dx = -1."""
 
     label = "neg"
+    saves_inputs = False  # backward needs shapes only
 
     def forward(self, x):
         return -x
@@ -183,6 +186,7 @@ class Cast(Function):
     """y = x converted to another float dtype;  gx = gy converted back."""
 
     label = "cast"
+    saves_inputs = False  # backward needs shapes only
 
     def __init__(self, dtype):
         self.dtype = dtype
@@ -198,6 +202,7 @@ class Exp(Function):
     """y = e^x;  dy/dx = y."""
 
     label = "exp"
+    saves_inputs = False  # backward reads the output y, saved by forward
 
     def forward(self, x):
         self.y = np.exp(x)
@@ -223,6 +228,7 @@ class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1 / (2 y)."""
 
     label = "sqrt"
+    saves_inputs = False  # backward reads the output y, saved by forward
 
     def forward(self, x):
         self.y = np.sqrt(x)
@@ -248,6 +254,7 @@ class Tanh(Function):
     """y = tanh x;  dy/dx = 1 - y^2."""
 
     label = "tanh"
+    saves_inputs = False  # backward reads the output y, saved by forward
 
     def forward(self, x):
         self.y = np.tanh(x)
@@ -264,6 +271,7 @@ class Sigmoid(Function):
     """
 
     label = "sigmoid"
+    saves_inputs = False  # backward reads the output y, saved by forward
 
     def forward(self, x):
         e = np.exp(-np.abs(x))  # in (0, 1]: no overflow for any x
@@ -349,6 +357,7 @@ class Where(Function):
     """
 
     label = "where"
+    saves_inputs = False  # backward needs shapes only
 
     def __init__(self, cond):
         self.cond = cond

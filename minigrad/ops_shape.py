@@ -46,6 +46,7 @@ class Sum(_Reduction):
     """y = sum of x over axes;  dy/dx = 1 for every summed element."""
 
     label = "sum"
+    saves_inputs = False  # backward needs shapes only
 
     def forward(self, x):
         return x.sum(axis=self.axes, keepdims=self.keepdims)
@@ -58,6 +59,7 @@ class Mean(_Reduction):
     """y = mean of x over axes (n elements);  dy/dx = 1/n."""
 
     label = "mean"
+    saves_inputs = False  # backward needs shapes only
 
     def forward(self, x):
         return x.mean(axis=self.axes, keepdims=self.keepdims)
@@ -102,6 +104,8 @@ class Reshape(Function):
     """y = x with a new shape (same elements, same order);  gx = gy reshaped back."""
 
     label = "reshape"
+    saves_inputs = False  # backward needs shapes only
+    is_view = True
 
     def __init__(self, shape):
         self.shape = shape
@@ -117,6 +121,8 @@ class Transpose(Function):
     """y = x with axes permuted;  gx = gy permuted back (inverse permutation)."""
 
     label = "transpose"
+    saves_inputs = False  # backward needs shapes only
+    is_view = True
 
     def __init__(self, axes):
         self.axes = axes  # None: reverse all axes
@@ -140,12 +146,14 @@ class GetItem(Function):
     """
 
     label = "getitem"
+    saves_inputs = False  # backward needs shapes only
 
     def __init__(self, index):
         self.index = index
         parts = index if isinstance(index, tuple) else (index,)
         # functions.getitem turned every advanced part into an ndarray
         self.advanced = any(isinstance(p, np.ndarray) for p in parts)
+        self.is_view = not self.advanced  # basic indexing returns a view
 
     def forward(self, x):
         return x[self.index]
@@ -164,6 +172,7 @@ class Concatenate(Function):
     """y = inputs joined along an existing axis;  gx_i = gy's slice for x_i."""
 
     label = "concatenate"
+    saves_inputs = False  # backward needs shapes only
 
     def __init__(self, axis):
         self.axis = axis
@@ -180,6 +189,7 @@ class Stack(Function):
     """y = inputs joined along a new axis;  gx_i = gy[..., i, ...] on that axis."""
 
     label = "stack"
+    saves_inputs = False  # backward needs shapes only
 
     def __init__(self, axis):
         self.axis = axis

@@ -19,6 +19,14 @@ Dtype rules:
 ``Tensor(data)`` copies ``data`` (like ``torch.tensor``), so later in-place
 updates (an optimizer step) never change the array you passed in.
 
+``_version`` counts the in-place writes made through minigrad (an optimizer
+step, ``Module.load_state_dict``), shared between a tensor and its views; ops
+remember the versions of the inputs
+they saved, and ``backward`` refuses to use values changed since the forward
+(PyTorch's "modified by an inplace operation"). Writing into ``t.data``
+yourself is not counted: that is your responsibility (bump ``t._version``
+or recompute the forward).
+
 The operators and op methods (``+``, ``@``, ``exp``, ``sum`` ...) are the ones in
 ``minigrad.functions``; see there for each op's math.
 """
@@ -89,7 +97,8 @@ class Tensor:
     array([2., 4., 6.], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "creator", "name", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "creator", "name",
+                 "_version_counter", "__weakref__")
 
     # NumPy defers to our reflected operators (array + tensor -> Tensor).
     __array_ufunc__ = None
@@ -124,6 +133,7 @@ class Tensor:
         self.requires_grad = False
         self.creator = None
         self.name = name
+        self._version_counter = [0]
         self.requires_grad_(requires_grad)
 
     @classmethod
@@ -135,6 +145,7 @@ class Tensor:
         t.requires_grad = False
         t.creator = None
         t.name = None
+        t._version_counter = [0]
         return t
 
     def requires_grad_(self, requires_grad=True):
@@ -169,6 +180,17 @@ class Tensor:
         return self.data.dtype
 
     @property
+    def _version(self):
+        """How many in-place writes through minigrad this tensor's data has
+        had; a view (transpose, reshape, basic index, ``detach``) shares the
+        counter of the tensor it views, as in PyTorch."""
+        return self._version_counter[0]
+
+    @_version.setter
+    def _version(self, value):
+        self._version_counter[0] = value
+
+    @property
     def is_leaf(self):
         """True for tensors the user made (no creator); grads land on leaves."""
         return self.creator is None
@@ -192,8 +214,11 @@ class Tensor:
         return self.data.item()
 
     def detach(self):
-        """A new leaf sharing this tensor's data, cut off from the graph."""
-        return Tensor._wrap(self.data)
+        """A new leaf sharing this tensor's data (and version counter), cut
+        off from the graph."""
+        t = Tensor._wrap(self.data)
+        t._version_counter = self._version_counter
+        return t
 
     def retain_grad(self):
         """Also store this non-leaf tensor's gradient in ``.grad`` on backward.

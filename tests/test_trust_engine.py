@@ -178,3 +178,70 @@ def test_a_user_backward_returning_too_many_gradients_is_named():
     y = _user_op(lambda gy: (gy, gy))(leaf([1.0]))
     with pytest.raises(RuntimeError, match="Doubler.backward .* 2 gradients for 1"):
         y.backward()
+
+
+# ---- item 6: version counters ----------------------------------------------
+def test_every_tensor_starts_at_version_zero():
+    x = leaf([1.0])
+    assert x._version == 0 and (x * 2.0)._version == 0
+    assert mg.Tensor._wrap(np.ones(1))._version == 0 and x.detach()._version == 0
+
+
+def test_backward_after_an_optimizer_step_refuses_the_changed_values():
+    from minigrad import nn, optim
+
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    loss = model(mg.Tensor(np.ones((4, 3), np.float32))).sum()
+    loss.backward(retain_graph=True)
+    versions = [p._version for p in model.parameters()]
+    opt.step()
+    assert [p._version for p in model.parameters()] == [v + 1 for v in versions]
+    before = [p.grad.copy() for p in model.parameters()]
+    with pytest.raises(RuntimeError, match="modified by an inplace operation") as err:
+        loss.backward()
+    assert "matmul" in str(err.value) and "version 1" in str(err.value)
+    # refused before anything was accumulated
+    for p, g in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.grad, g)
+
+
+def test_load_state_dict_bumps_the_versions():
+    from minigrad import nn
+
+    model = nn.Linear(2, 2)
+    x = mg.Tensor(np.ones((1, 2), np.float32))
+    y = model(x).sum()
+    model.load_state_dict(nn.Linear(2, 2).state_dict())
+    assert all(p._version == 1 for p in model.parameters())
+    with pytest.raises(RuntimeError, match="inplace"):
+        y.backward()
+
+
+def test_ops_that_need_only_shapes_do_not_refuse():
+    b = leaf([1.0, 2.0])
+    y = (b + 1.0).sum()
+    b._version += 1  # what an in-place write does
+    y.backward()  # add's gradient does not depend on b's values: as PyTorch
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0])
+
+
+def test_views_share_the_version_counter_copies_do_not():
+    x = leaf(np.ones((2, 3)))
+    views = [x.T, x.reshape(3, 2), x[0], x[:, 1:], x.detach()]
+    copies = [x * 1.0, x[[0, 1]]]
+    x._version += 1
+    assert [v._version for v in views] == [1] * len(views)
+    assert [c._version for c in copies] == [0] * len(copies)
+
+
+def test_docs_say_direct_data_writes_are_the_users_responsibility():
+    import pathlib
+
+    text = (pathlib.Path(__file__).parents[1] / "docs" / "autograd.md").read_text()
+    assert "modified by an inplace operation" in text and "`.data`" in text
+    x = leaf([1.0, 2.0])
+    y = (x * x).sum()
+    x.data[...] = 5.0  # not counted: backward uses the new values, as documented
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [10.0, 10.0])

@@ -169,6 +169,10 @@ class Optimizer:
             bucket.steps[list(batch.active)] += 1
             self.kernel_calls += self._backend.step(self, group, bucket, batch)
             batch.finish()
+            for k in batch.active:  # an in-place write: bump the version
+                p = bucket.params[k]  # (a later backward through the old
+                if hasattr(p, "_version"):  # values then refuses to run)
+                    p._version += 1
         return loss
 
     def _all_finite(self, work):
