@@ -26,7 +26,7 @@ LAYERS = [
     ("engine", ["minigrad.config", "minigrad.tensor", "minigrad.autograd",
                 "minigrad.ops_math", "minigrad.ops_shape",
                 "minigrad.functions"]),
-    ("checks and files", ["minigrad.gradient_check",
+    ("checks and files", ["minigrad.gradient_check", "minigrad.testing",
                           "minigrad.serialization"]),
     ("models and data", ["minigrad.nn", "minigrad.data"]),
     ("optimizers", ["minigrad.optim"]),
