@@ -30,7 +30,8 @@ LAYERS = [
                           "minigrad.serialization"]),
     ("models and data", ["minigrad.nn", "minigrad.data"]),
     ("optimizers", ["minigrad.optim"]),
-    ("tools", ["minigrad.viz", "minigrad.checkpoint", "minigrad"]),
+    ("tools", ["minigrad.viz", "minigrad.checkpoint", "minigrad.distributed",
+               "minigrad"]),
     ("command line", ["minigrad.cli", "minigrad.__main__"]),
 ]
 MAX_FILE_LINES = 450

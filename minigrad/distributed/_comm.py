@@ -80,12 +80,11 @@ def allreduce(array, op="mean"):
 
     if op not in _OPS:
         raise ValueError(f"op must be one of {', '.join(_OPS)}, got {op!r}")
-    out = np.array(getattr(array, "data", array), copy=True)
+    out = np.array(getattr(array, "data", array), copy=True, order="C")
     if op == "mean" and not np.issubdtype(out.dtype, np.floating):
-        out = out.astype(np.float64)
+        out = out.astype(np.float64)  # a copy, C-ordered
     if out.dtype.kind not in "biuf":
         raise TypeError(f"allreduce needs a numeric array, got {out.dtype}")
-    out = np.ascontiguousarray(out)
     mpi_op = {"mean": MPI.SUM, "sum": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}
     world().Allreduce(MPI.IN_PLACE, out, op=mpi_op[op])
     if op == "mean":
