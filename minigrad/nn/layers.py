@@ -1,7 +1,6 @@
 """Layers: ``Linear``, ``Sequential``, ``MLP``, ``Dropout``, ``Identity``,
 ``Flatten``, ``Embedding`` and activation modules (normalisation layers are
 in ``normalization.py``)."""
-import numbers
 
 import numpy as np
 

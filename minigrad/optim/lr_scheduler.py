@@ -13,163 +13,22 @@ previous rate; we always evaluate the closed form, so the values do not drift
 with rounding and anything that sets ``last_epoch`` (``load_state_dict``) lands
 on exactly the right rate. The values are the same up to rounding.
 
+``ReduceLROnPlateau`` is the exception: it reacts to a measured loss, so it
+has no closed form; it follows PyTorch's algorithm step by step.
+
 The schedulers only read and write ``optimizer.param_groups[i]["lr"]`` and
 ``["initial_lr"]``, so they work with any object whose ``param_groups`` is a
 list of dicts.
 """
+import bisect
 import math
-import numbers
 
-__all__ = ["LRScheduler", "StepLR", "CosineAnnealingLR", "LinearWarmup"]
+from ._compose import ChainedScheduler, ReduceLROnPlateau, SequentialLR
+from ._scheduler import LRScheduler, _check_int, _check_real
 
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_real(name, value, minimum, strict=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    too_small = value <= minimum if strict else value < minimum
-    if not math.isfinite(value) or too_small:
-        bound = ">" if strict else ">="
-        raise ValueError(f"{name} must be finite and {bound} {minimum}, got {value}")
-    return value
-
-
-class LRScheduler:
-    """Base class: subclasses define ``lr_at(t, base_lr)``, the closed form."""
-
-    def __init__(self, optimizer):
-        groups = getattr(optimizer, "param_groups", None)
-        if not isinstance(groups, list) or not groups or not all(
-                isinstance(g, dict) and "lr" in g for g in groups):
-            raise TypeError(
-                f"{type(self).__name__} needs an optimizer whose param_groups is "
-                f"a non-empty list of dicts with an 'lr' entry, got "
-                f"{type(optimizer).__name__}"
-            )
-        for i, group in enumerate(groups):
-            _check_real(f"param_groups[{i}]['lr']", group["lr"], 0.0)
-        self.optimizer = optimizer
-        for group in groups:
-            group.setdefault("initial_lr", group["lr"])
-        self.base_lrs = [float(g["initial_lr"]) for g in groups]
-        self.last_epoch = 0
-        self._apply()
-
-    def lr_at(self, t, base_lr):
-        """The learning rate after ``t`` calls of ``step()``."""
-        raise NotImplementedError
-
-    def step(self):
-        """Advance the schedule by one and set the new learning rates.
-
-        A rate that would not be a finite number (e.g. ``StepLR`` with
-        ``gamma > 1`` run until it overflows) raises ``ValueError`` and
-        changes nothing.
-        """
-        self.last_epoch += 1
-        try:
-            self._apply()
-        except ValueError:
-            self.last_epoch -= 1
-            raise
-
-    def get_last_lr(self):
-        """The learning rates (one per param group) set by the last step."""
-        return list(self._last_lr)
-
-    def _apply(self):
-        groups = self.optimizer.param_groups
-        if len(groups) != len(self.base_lrs):
-            raise RuntimeError(
-                f"the optimizer has {len(groups)} param groups but the scheduler "
-                f"was made for {len(self.base_lrs)}; make a new scheduler after "
-                "adding groups"
-            )
-        lrs = [self._finite_lr(self.last_epoch, b) for b in self.base_lrs]
-        self._last_lr = lrs
-        for group, lr in zip(groups, lrs):
-            group["lr"] = lr
-
-    def _finite_lr(self, t, base_lr):
-        try:
-            lr = float(self.lr_at(t, base_lr))
-        except OverflowError:
-            lr = math.inf
-        if not math.isfinite(lr):
-            raise ValueError(
-                f"{self!r}: the learning rate at step {t} (base lr {base_lr}) is "
-                f"{lr}; expected a finite number, check the schedule's settings"
-            )
-        return lr
-
-    # --- saving and resuming ------------------------------------------------
-    def _hyperparameters(self):
-        """Constructor settings, stored in the state dict and checked on load."""
-        return {}
-
-    def state_dict(self):
-        """Plain numbers and lists: ``last_epoch``, ``base_lrs`` and settings."""
-        return {"last_epoch": self.last_epoch, "base_lrs": list(self.base_lrs),
-                **self._hyperparameters()}
-
-    def load_state_dict(self, state):
-        """Restore a ``state_dict()`` and set the learning rates it implies.
-
-        Everything is checked first; a bad state raises and changes nothing.
-        """
-        self._check_state(state)
-        self._load_checked(state)
-        self._apply()
-
-    def check_state_dict(self, state):
-        """Raise what ``load_state_dict(state)`` would raise, and change
-        nothing. ``mg.restore`` checks every object this way first."""
-        self._check_state(state)
-
-    def _check_state(self, state):
-        name = type(self).__name__
-        if not isinstance(state, dict):
-            raise TypeError(f"{name} state must be a dict, got {type(state).__name__}")
-        expected = set(self.state_dict())
-        if set(state) != expected:
-            raise KeyError(
-                f"{name} state: missing keys {sorted(expected - set(state))}, "
-                f"unexpected keys {sorted(set(state) - expected)}"
-            )
-        _check_int("last_epoch", state["last_epoch"], 0)
-        base_lrs = list(state["base_lrs"])
-        if len(base_lrs) != len(self.optimizer.param_groups):
-            raise ValueError(
-                f"{name} state has {len(base_lrs)} base_lrs but the optimizer "
-                f"has {len(self.optimizer.param_groups)} param groups"
-            )
-        for i, lr in enumerate(base_lrs):
-            _check_real(f"base_lrs[{i}]", lr, 0.0)
-        for key, value in self._hyperparameters().items():
-            if state[key] != value:
-                raise ValueError(f"{name} state has {key}={state[key]!r} but this "
-                                 f"scheduler has {key}={value!r}")
-        for lr in base_lrs:  # the rates _apply will set must be finite too
-            self._finite_lr(int(state["last_epoch"]), float(lr))
-
-    def _load_checked(self, state):
-        self.last_epoch = int(state["last_epoch"])
-        self.base_lrs = [float(b) for b in state["base_lrs"]]
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["initial_lr"] = base
-
-    def __repr__(self):
-        settings = ", ".join(f"{k}={v}" for k, v in self._hyperparameters().items())
-        return f"{type(self).__name__}({settings}, last_epoch={self.last_epoch})"
-
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "LinearLR",
+           "LambdaLR", "CosineAnnealingLR", "OneCycleLR", "LinearWarmup",
+           "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau"]
 
 class StepLR(LRScheduler):
     """Decay by ``gamma`` every ``step_size`` steps:
@@ -189,6 +48,97 @@ class StepLR(LRScheduler):
 
     def _hyperparameters(self):
         return {"step_size": self.step_size, "gamma": self.gamma}
+
+
+class MultiStepLR(LRScheduler):
+    """Decay by ``gamma`` at each milestone:
+
+        lr(t) = base_lr * gamma ** (number of milestones <= t)
+
+    (a milestone listed twice counts twice, as in PyTorch).
+    """
+
+    def __init__(self, optimizer, milestones, gamma=0.1):
+        if isinstance(milestones, (str, bytes)) or not hasattr(milestones,
+                                                                 "__iter__"):
+            raise TypeError(f"milestones must be a list of ints, got "
+                            f"{milestones!r}")
+        self.milestones = sorted(_check_int("milestone", m, 0)
+                                 for m in milestones)
+        self.gamma = _check_real("gamma", gamma, 0.0, strict=True)
+        super().__init__(optimizer)
+
+    def lr_at(self, t, base_lr):
+        return base_lr * self.gamma ** bisect.bisect_right(self.milestones, t)
+
+    def _hyperparameters(self):
+        return {"milestones": list(self.milestones), "gamma": self.gamma}
+
+
+class ExponentialLR(LRScheduler):
+    """Decay by ``gamma`` every step:  ``lr(t) = base_lr * gamma ** t``."""
+
+    def __init__(self, optimizer, gamma):
+        self.gamma = _check_real("gamma", gamma, 0.0, strict=True)
+        super().__init__(optimizer)
+
+    def lr_at(self, t, base_lr):
+        return base_lr * self.gamma ** t
+
+    def _hyperparameters(self):
+        return {"gamma": self.gamma}
+
+
+class LinearLR(LRScheduler):
+    """Scale the rate by a factor that moves linearly from ``start_factor``
+    to ``end_factor`` over ``total_iters`` steps, then stays:
+
+        lr(t) = base_lr * (s + (e - s) * min(t, total_iters) / total_iters)
+
+    Defaults as PyTorch (``s = 1/3``, ``e = 1``, ``total_iters = 5``); with
+    ``s`` small it is a linear warmup.
+    """
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0,
+                 total_iters=5):
+        self.start_factor = _check_real("start_factor", start_factor, 0.0,
+                                        strict=True)
+        self.end_factor = _check_real("end_factor", end_factor, 0.0)
+        if self.start_factor > 1 or self.end_factor > 1:
+            raise ValueError(f"start_factor and end_factor must be <= 1, got "
+                             f"{start_factor} and {end_factor}")
+        self.total_iters = _check_int("total_iters", total_iters, 1)
+        super().__init__(optimizer)
+
+    def lr_at(self, t, base_lr):
+        s, e = self.start_factor, self.end_factor
+        return base_lr * (s + (e - s) * min(t, self.total_iters) / self.total_iters)
+
+    def _hyperparameters(self):
+        return {"start_factor": self.start_factor, "end_factor": self.end_factor,
+                "total_iters": self.total_iters}
+
+
+class LambdaLR(LRScheduler):
+    """Any schedule you write: ``lr(t) = base_lr * lr_lambda(t)``, with one
+    function for all groups or a list of one per group. As in PyTorch the
+    functions are not saved in ``state_dict`` (re-create them in code)."""
+
+    def __init__(self, optimizer, lr_lambda):
+        groups = getattr(optimizer, "param_groups", None)
+        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else \
+            [lr_lambda] * len(groups or [None])
+        if not all(callable(f) for f in lambdas):
+            raise TypeError(f"lr_lambda must be a function or a list of "
+                            f"functions, got {lr_lambda!r}")
+        if groups is not None and len(lambdas) != len(groups):
+            raise ValueError(f"expected {len(groups)} lr_lambdas (one per param "
+                             f"group), got {len(lambdas)}")
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer)
+
+    def group_lr_at(self, index, t, base_lr):
+        return base_lr * self.lr_lambdas[index](t)
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -213,6 +163,119 @@ class CosineAnnealingLR(LRScheduler):
 
     def _hyperparameters(self):
         return {"T_max": self.T_max, "eta_min": self.eta_min}
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin 2017, arXiv:1708.07120), as PyTorch:
+    the rate climbs from ``max_lr / div_factor`` to ``max_lr`` over the first
+    ``pct_start`` of ``total_steps``, then anneals to ``initial_lr /
+    final_div_factor`` at step ``total_steps - 1``. Each phase from ``a`` to
+    ``b`` with ``q`` the fraction of the phase done:
+
+        cos:     lr = b + (a - b) * (1 + cos(pi * q)) / 2
+        linear:  lr = a + (b - a) * q
+
+    ``three_phase=True`` climbs, comes back down to the initial rate, then
+    anneals. With ``cycle_momentum`` (default) the momentum (``"momentum"``,
+    or ``beta1`` of ``"betas"``) runs the opposite way between
+    ``max_momentum`` and ``base_momentum``. ``total_steps`` (or ``epochs *
+    steps_per_epoch``) is the number of ``step()`` calls it allows, and it
+    sets ``"initial_lr"`` to ``max_lr / div_factor`` whatever was there.
+    """
+
+    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None,
+                 steps_per_epoch=None, pct_start=0.3, anneal_strategy="cos",
+                 cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,
+                 div_factor=25.0, final_div_factor=1e4, three_phase=False):
+        groups = getattr(optimizer, "param_groups", None) or []
+        if total_steps is None:
+            if epochs is None or steps_per_epoch is None:
+                raise ValueError("give total_steps, or epochs and steps_per_epoch")
+            total_steps = _check_int("epochs", epochs, 1) * _check_int(
+                "steps_per_epoch", steps_per_epoch, 1)
+        self.total_steps = _check_int("total_steps", total_steps, 1)
+        self.pct_start = _check_real("pct_start", pct_start, 0.0)
+        if self.pct_start > 1:
+            raise ValueError(f"pct_start must be in [0, 1], got {pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got "
+                             f"{anneal_strategy!r}")
+        self.anneal_strategy = anneal_strategy
+        self.div_factor = _check_real("div_factor", div_factor, 0.0, strict=True)
+        self.final_div_factor = _check_real("final_div_factor",
+                                            final_div_factor, 0.0, strict=True)
+        self.three_phase = bool(three_phase)
+        max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else \
+            [max_lr] * len(groups)
+        if len(max_lrs) != len(groups):
+            raise ValueError(f"expected {len(groups)} max_lr values (one per "
+                             f"param group), got {len(max_lrs)}")
+        for i, (group, top) in enumerate(zip(groups, max_lrs)):
+            group["initial_lr"] = _check_real(f"max_lr[{i}]", top, 0.0) / \
+                self.div_factor
+        self.cycle_momentum = bool(cycle_momentum)
+        if self.cycle_momentum:
+            if groups and not all("momentum" in g or "betas" in g for g in groups):
+                raise ValueError("cycle_momentum needs an optimizer with "
+                                 "'momentum' or 'betas'; pass "
+                                 "cycle_momentum=False")
+            self.base_momentum = _check_real("base_momentum", base_momentum, 0.0)
+            self.max_momentum = _check_real("max_momentum", max_momentum, 0.0)
+        super().__init__(optimizer)
+
+    def _phases(self):
+        """(end step, start factor, end factor, momentum start, end) where a
+        factor is ``lr / initial_lr`` and momenta are 'max'/'base'."""
+        total, pct = self.total_steps, self.pct_start
+        low = 1.0 / self.final_div_factor
+        if self.three_phase:
+            return [(pct * total - 1, 1.0, self.div_factor, "max", "base"),
+                    (2 * pct * total - 2, self.div_factor, 1.0, "base", "max"),
+                    (total - 1, 1.0, low, "max", "max")]
+        return [(pct * total - 1, 1.0, self.div_factor, "max", "base"),
+                (total - 1, self.div_factor, low, "base", "max")]
+
+    def _anneal(self, a, b, q):
+        if self.anneal_strategy == "cos":
+            return b + (a - b) / 2.0 * (math.cos(math.pi * q) + 1)
+        return (b - a) * q + a
+
+    def _where(self, t):
+        if t > self.total_steps:
+            raise ValueError(f"OneCycleLR was stepped {t} times, more than its "
+                             f"total_steps={self.total_steps}")
+        start = 0.0
+        phases = self._phases()
+        for i, phase in enumerate(phases):
+            end = phase[0]
+            if t <= end or i == len(phases) - 1:
+                return phase, (t - start) / (end - start)
+            start = end
+
+    def lr_at(self, t, base_lr):
+        (_, a, b, _, _), q = self._where(t)
+        return self._anneal(base_lr * a, base_lr * b, q)
+
+    def _apply(self):
+        super()._apply()
+        if not self.cycle_momentum:
+            return
+        (_, _, _, m0, m1), q = self._where(self.last_epoch)
+        values = {"max": self.max_momentum, "base": self.base_momentum}
+        momentum = self._anneal(values[m0], values[m1], q)
+        for group in self.optimizer.param_groups:
+            if "betas" in group:
+                group["betas"] = (momentum, *group["betas"][1:])
+            else:
+                group["momentum"] = momentum
+
+    def _hyperparameters(self):
+        return {"total_steps": self.total_steps, "pct_start": self.pct_start,
+                "anneal_strategy": self.anneal_strategy,
+                "div_factor": self.div_factor,
+                "final_div_factor": self.final_div_factor,
+                "three_phase": self.three_phase,
+                "cycle_momentum": self.cycle_momentum}
 
 
 class LinearWarmup(LRScheduler):
