@@ -20,11 +20,11 @@ def normalize_axis(axis, ndim):
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
             raise TypeError(f"axis must be an int or a tuple of ints, got {axis!r}")
-        if not -ndim <= a < max(ndim, 1):
+        if not -ndim <= a < ndim:  # a 0-d tensor has no axis at all
             raise ValueError(
                 f"axis {a} is out of range for a tensor with {ndim} dims"
             )
-        result.append(int(a) % max(ndim, 1))
+        result.append(int(a) % ndim)
     if len(set(result)) != len(result):
         raise ValueError(f"repeated axis in {axis!r}")
     return tuple(sorted(result))
