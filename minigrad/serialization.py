@@ -37,13 +37,27 @@ SHA-256, dtype and shape, and reads nothing with pickle, so loading never runs
 code and a flipped bit in any stored value, name, shape or structure is
 reported. (A flip in zip bookkeeping that holds no content, such as a
 timestamp, can go unnoticed -- what is loaded is still verified intact.)
-Shared references are not kept: an array that appears twice is stored twice.
+Shared references are kept: one array object (or NumPy scalar) that appears
+several times in the tree is stored once and loads as one array, referenced
+from each place.
+
+Loading an untrusted file takes memory in proportion to the file, never more:
+every member must be stored uncompressed (``save`` never compresses; a
+compressed member is refused, so nothing is inflated), the sizes the zip
+declares must add up to no more than the file's real size, every ``.npy``
+header must describe exactly its member's size (and each array exactly its
+manifest entry) before any data is read, and each stored array is read at
+most once however often the tree refers to it. Running out of memory anyway
+raises ``CheckpointError``, not ``MemoryError``.
 
 Writes are atomic: the file is written to a temporary file in the same
-directory (``.<name>.<random>.tmp``), flushed and fsync-ed, renamed over
-``path`` with ``os.replace``, and the directory is fsync-ed. A crash at any
-moment leaves either the old checkpoint or the new one, never a mix; a
-SIGKILL can leave the temporary file behind, which is safe to delete.
+directory (``.<name>.<pid>.<host>.<random>.tmp``: the writer's process id and
+host name), flushed and fsync-ed, renamed over ``path`` with ``os.replace``,
+and the directory is fsync-ed. A crash at any moment leaves either the old
+checkpoint or the new one, never a mix. A SIGKILL can leave the temporary
+file behind; the next successful save to the same ``path`` deletes the ones
+whose writer, on this host, is no longer running (POSIX only; a temporary of
+a live process, of another host or in the old unnamed form is never touched).
 ``path`` is used exactly as given (no ``.npz`` is appended).
 
 Errors: a file that is missing, truncated, corrupted, foreign (a plain
@@ -58,12 +72,14 @@ state dicts, not modules or optimizers.
 import errno
 import hashlib
 import json
+import math
 import os
 import struct
-import tempfile
 import zipfile
 
 import numpy as np
+
+from ._atomic import write_atomically
 
 __all__ = ["save", "load", "CheckpointError", "CheckpointNotFoundError"]
 
@@ -103,15 +119,24 @@ class _Encoder:
 
     def __init__(self):
         self.arrays = {}  # "array_<i>" -> C-contiguous ndarray
+        self.keys = {}  # id(array or scalar in the tree) -> its "array_<i>"
         self.on_path = set()  # ids of containers being encoded (cycle check)
 
-    def add_array(self, array, path):
+    def add_array(self, obj, path):
+        """Store ``obj`` (an ndarray or NumPy scalar) once; return its key.
+
+        The tree holds ``obj`` alive while we encode, so its ``id`` is a safe
+        name for it: a second reference gets the first one's key (aliasing
+        survives the round trip)."""
+        if id(obj) in self.keys:
+            return self.keys[id(obj)]
+        array = np.asarray(obj)
         if array.dtype.kind not in _ARRAY_KINDS or array.dtype.fields:
             raise TypeError(
                 f"cannot save {_where(path)}: values of dtype {array.dtype} are "
                 "not supported (bool, integer, float or complex only)"
             )
-        key = f"array_{len(self.arrays)}"
+        key = self.keys[id(obj)] = f"array_{len(self.arrays)}"
         self.arrays[key] = np.asarray(array, order="C")
         return key
 
@@ -126,9 +151,9 @@ class _Encoder:
         if type(obj) is float:
             return {"float": obj.hex()}
         if isinstance(obj, np.generic):
-            return {"scalar": self.add_array(np.asarray(obj), path)}
+            return {"scalar": self.add_array(obj, path)}
         if isinstance(obj, np.ndarray) and not isinstance(obj, np.ma.MaskedArray):
-            return {"array": self.add_array(np.asarray(obj), path)}
+            return {"array": self.add_array(obj, path)}
         if isinstance(obj, dict) or type(obj) in (list, tuple):
             if id(obj) in self.on_path:
                 raise ValueError(f"cannot save {_where(path)}: it contains itself")
@@ -202,64 +227,18 @@ def save(obj, path):
         _CHECKSUM: _text_array(hashlib.sha256(manifest_text.encode()).hexdigest()),
         **encoder.arrays,
     }
-    _atomic_write(path, members)
+    _write_members(path, members)
 
 
-def _atomic_write(path, members):
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):  # else the error would name the temp file
-        raise FileNotFoundError(
-            errno.ENOENT, f"cannot save there: the directory {directory!r} "
-            "does not exist", path)
-    fd, tmp_path = tempfile.mkstemp(
-        prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
-    )
-    try:
-        with os.fdopen(fd, "wb") as file:
-            with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-                for name, array in members.items():
-                    info = zipfile.ZipInfo(name + ".npy", date_time=_FIXED_TIME)
-                    with zf.open(info, "w", force_zip64=True) as member:
-                        np.lib.format.write_array(member, array, allow_pickle=False)
-            file.flush()
-            _set_mode(file.fileno(), path)
-            os.fsync(file.fileno())
-        os.replace(tmp_path, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_path)
-        except OSError:
-            pass
-        raise
-    _fsync_directory(directory)
+def _write_members(path, members):
+    def write(file):
+        with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            for name, array in members.items():
+                info = zipfile.ZipInfo(name + ".npy", date_time=_FIXED_TIME)
+                with zf.open(info, "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, array, allow_pickle=False)
 
-
-def _set_mode(fd, path):
-    """mkstemp makes files only the owner can read; give the checkpoint the
-    mode the file it replaces had, or what ``open`` would have given it."""
-    if not hasattr(os, "fchmod"):
-        return
-    try:
-        mode = os.stat(path).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    os.fchmod(fd, mode)
-
-
-def _fsync_directory(directory):
-    """Make the rename itself durable (POSIX; a no-op where unsupported)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    write_atomically(path, write)
 
 
 # ------------------------------------------------------------------- load
@@ -282,6 +261,10 @@ def load(path):
             return _Reader(zf, path).read()
     except CheckpointError:
         raise
+    except MemoryError as exc:  # sizes are checked first: a real, huge file
+        raise CheckpointError(
+            f"{path!r}: not enough memory to load this checkpoint "
+            f"({os.path.getsize(path)} bytes on disk)") from None
     except zipfile.BadZipFile as exc:
         raise CheckpointError(
             f"{path!r} is not a minigrad checkpoint or is truncated/corrupted "
@@ -301,20 +284,71 @@ _CORRUPTION_SIGNS = (ValueError, TypeError, KeyError, IndexError, EOFError,
                      struct.error)
 
 
+def _read_data(fp, dtype, shape, fortran_order):
+    """Read an array's bytes from ``fp`` in chunks into one new array, so the
+    peak memory is the array itself (plus a 1 MiB chunk)."""
+    flat = np.empty(math.prod(shape), dtype)
+    buffer, filled = flat.view(np.uint8), 0
+    while filled < buffer.size:
+        chunk = fp.read(min(1 << 20, buffer.size - filled))
+        if not chunk:
+            raise EOFError(f"array data ends after {filled} of {buffer.size} bytes")
+        buffer[filled:filled + len(chunk)] = np.frombuffer(chunk, np.uint8)
+        filled += len(chunk)
+    return flat.reshape(shape, order="F" if fortran_order else "C")
+
+
 class _Reader:
     def __init__(self, zf, path):
         self.zf, self.path = zf, path
         self.members = {i.filename: i for i in zf.infolist()}
+        self.loaded = {}  # array key -> the array: each is read once
+        self.check_member_sizes()
 
     def fail(self, problem):
         raise CheckpointError(f"{self.path!r}: {problem}")
 
-    def read_member(self, name):
+    def check_member_sizes(self):
+        """Before reading anything: no member is compressed (nothing is
+        inflated), and the sizes the zip declares fit in the file, so reading
+        every member once takes at most the file's size in memory."""
+        declared = 0
+        for info in self.zf.infolist():
+            if info.compress_type != zipfile.ZIP_STORED:
+                self.fail(f"member {info.filename} is stored compressed; minigrad "
+                          "checkpoints never are (refusing to inflate it)")
+            if info.file_size != info.compress_size:
+                self.fail(f"member {info.filename} declares {info.file_size} "
+                          f"bytes but holds {info.compress_size} (corrupted file)")
+            declared += info.file_size
+        real = os.fstat(self.zf.fp.fileno()).st_size
+        if declared > real:
+            self.fail(f"its members declare {declared} bytes in all, more than "
+                      f"the file's {real} bytes (corrupted or crafted file)")
+
+    def read_member(self, name, expect=None):
+        """The array stored in ``<name>.npy``. Its header must describe exactly
+        the member's size (and ``expect``'s (dtype, shape) if given) before
+        any data is read."""
         info = self.members.get(name + ".npy")
         if info is None:
             self.fail(f"member {name}.npy is missing (corrupted file)")
         with self.zf.open(info) as fp:
-            return np.lib.format.read_array(fp, allow_pickle=False)
+            version = np.lib.format.read_magic(fp)
+            if version not in ((1, 0), (2, 0)):
+                self.fail(f"member {name}.npy has .npy format version {version}")
+            read_header = getattr(np.lib.format, "read_array_header_%d_0"
+                                  % version[0])
+            shape, fortran_order, dtype = read_header(fp)
+            nbytes = dtype.itemsize * math.prod(shape)
+            if fp.tell() + nbytes != info.file_size:
+                self.fail(f"member {name}.npy: its header declares {dtype} "
+                          f"{shape} ({nbytes} bytes), which does not fit the "
+                          f"member's {info.file_size} bytes (corrupted file)")
+            if expect is not None and (dtype, shape) != expect:
+                self.fail(f"array {name} has dtype {dtype} and shape {shape}; "
+                          f"the manifest says {expect[0]} {expect[1]}")
+            return _read_data(fp, dtype, shape, fortran_order)
 
     def read(self):
         if _MANIFEST + ".npy" not in self.members:
@@ -338,24 +372,27 @@ class _Reader:
         return self.decode(manifest.get("tree"), ())
 
     def load_array(self, key, path):
+        """The array ``key``, read and verified the first time it is named;
+        later references get the same array (the aliasing that was saved)."""
+        if isinstance(key, str) and key in self.loaded:
+            return self.loaded[key]
         spec = self.specs.get(key) if isinstance(key, str) else None
         if not isinstance(spec, dict):
             self.fail(f"malformed manifest at {_where(path)}: unknown array {key!r}")
+        dtype, shape = np.dtype(spec["dtype"]), spec["shape"]
+        if dtype.kind not in _ARRAY_KINDS or not isinstance(shape, list) or not all(
+                type(n) is int and n >= 0 for n in shape):
+            self.fail(f"malformed manifest at {_where(path)}: array {key} has "
+                      f"dtype {dtype} and shape {shape}")
         info = self.members.get(key + ".npy")
-        dtype, shape = np.dtype(spec["dtype"]), tuple(spec["shape"])
-        nbytes = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
-        # check the size before reading: a corrupted header must not make us
-        # allocate a huge array
-        if info is None or not 0 < info.file_size - nbytes <= 100_000:
+        if info is None or info.file_size < dtype.itemsize * math.prod(shape):
             self.fail(f"array {key} at {_where(path)} is missing or has the wrong "
                       "size (truncated or corrupted file)")
-        array = self.read_member(key)
-        if array.dtype != dtype or array.shape != shape:
-            self.fail(f"array {key} at {_where(path)} has dtype {array.dtype} and "
-                      f"shape {array.shape}; the manifest says {dtype} {shape}")
+        array = self.read_member(key, expect=(dtype, tuple(shape)))
         if _sha256(np.asarray(array, order="C")) != spec["sha256"]:
             self.fail(f"array {key} at {_where(path)} does not match its checksum "
                       "(corrupted file)")
+        self.loaded[key] = array
         return array
 
     def decode(self, node, path):

@@ -27,7 +27,7 @@ LAYERS = [
                 "minigrad.ops_math", "minigrad.ops_shape",
                 "minigrad.functions"]),
     ("checks and files", ["minigrad.gradient_check", "minigrad.testing",
-                          "minigrad.serialization"]),
+                          "minigrad.serialization", "minigrad._atomic"]),
     ("models and data", ["minigrad.nn", "minigrad.data"]),
     ("optimizers", ["minigrad.optim"]),
     ("tools", ["minigrad.viz", "minigrad.checkpoint", "minigrad.distributed",

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
-from minigrad import serialization
+from minigrad import _atomic, serialization
 from minigrad.serialization import CheckpointError, CheckpointNotFoundError
 
 
@@ -168,9 +168,11 @@ def test_a_tree_that_contains_itself_is_refused(tmp_path):
     loop["a"].append(loop)
     with pytest.raises(ValueError, match="contains itself"):
         mg.save(loop, tmp_path / "x")
-    shared = np.ones(3)  # shared, not cyclic: fine, stored twice
+    shared = np.ones(3)  # shared, not cyclic: fine, stored once
     mg.save([shared, shared], tmp_path / "x")
-    assert_same_tree([shared, shared], mg.load(tmp_path / "x"))
+    loaded = mg.load(tmp_path / "x")
+    assert_same_tree([shared, shared], loaded)
+    assert loaded[0] is loaded[1]
 
 
 # ------------------------------------------------------- foreign / missing
@@ -323,6 +325,51 @@ def test_failed_write_keeps_the_old_checkpoint(tmp_path, monkeypatch, fail_in):
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["ckpt.npz"]  # the temporary file is gone
     assert mg.load(path)["step"] == 1
+
+
+@pytest.mark.skipif(os.name != "posix", reason="asks POSIX whether a pid lives")
+def test_save_removes_temporaries_of_dead_writers_only(tmp_path):
+    import subprocess
+    import sys
+
+    host = _atomic._host()
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # its pid now names no process (a reuse this fast is rare)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        names = {
+            "dead": f".ck.{child.pid}.{host}.abcd1234.tmp",
+            "live": f".ck.{sleeper.pid}.{host}.abcd1234.tmp",
+            "mine": f".ck.{os.getpid()}.{host}.x_9.tmp",
+            "other host": f".ck.{child.pid}.{host}x.abcd1234.tmp",
+            "old form": ".ck.abcd1234.tmp",
+            "other file": f".ck2.{child.pid}.{host}.abcd1234.tmp",
+            "not a temporary": f".ck.{child.pid}.{host}.abcd1234.tmp.keep",
+        }
+        for name in names.values():
+            (tmp_path / name).write_bytes(b"partial")
+        mg.save({"a": 1}, tmp_path / "ck")
+        left = set(os.listdir(tmp_path))
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert left == {"ck"} | set(names.values()) - {names["dead"]}
+    assert mg.load(tmp_path / "ck") == {"a": 1}
+
+
+def test_temporary_names_carry_pid_and_host(tmp_path, monkeypatch):
+    seen = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        seen.append(os.path.basename(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    mg.save({"a": 1}, tmp_path / "run.ck")
+    prefix = f".run.ck.{os.getpid()}.{_atomic._host()}."
+    assert seen[0].startswith(prefix) and seen[0].endswith(".tmp")
+    assert _atomic._TEMPORARY.fullmatch(seen[0][len(".run.ck."):])
 
 
 def test_save_into_a_missing_directory_raises_file_not_found(tmp_path):
