@@ -2,6 +2,7 @@
 exercises and say, in words, what is right and what is wrong."""
 import os
 import sys
+import textwrap
 
 from . import _grading, _grading_bugs, _grading_optim
 
@@ -91,8 +92,9 @@ def report(name, path, checks, error):
     for check in checks:
         lines.append(f"  {'ok  ' if check.passed else 'FAIL'}  {check.what}")
         if not check.passed and check.message:
-            lines += ["        " + line for line in
-                      check.message.splitlines()]
+            for line in check.message.splitlines():
+                lines += textwrap.wrap(line, 78, initial_indent=" " * 8,
+                                       subsequent_indent=" " * 10)
     passed = bool(checks) and all(c.passed for c in checks)
     n_ok = sum(c.passed for c in checks)
     lines.append("")
