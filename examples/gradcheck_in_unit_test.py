@@ -33,7 +33,7 @@ class Softplus(Function):
 class WrongSoftplus(Softplus):
     label = "wrong_softplus"
 
-    def backward(self, gy):              # forgot the chain rule's exp(x)
+    def backward(self, gy):  # planted bugs: sigmoid(-x) for sigmoid(x), and a stray *2
         return (gy / (1 + np.exp(self.x)) * 2,)
 
 
