@@ -21,6 +21,10 @@ __all__ = ["write_atomically"]
 def write_atomically(path, write):
     """Call ``write(file)`` on a temporary file, then put it at ``path``."""
     directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):  # else os.replace's error would name the temp file
+        raise IsADirectoryError(
+            errno.EISDIR, "cannot save there: it is a directory (give a file "
+            "name inside it)", path)
     if not os.path.isdir(directory):  # else the error would name the temp file
         raise FileNotFoundError(
             errno.ENOENT, f"cannot save there: the directory {directory!r} "

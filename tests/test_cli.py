@@ -139,6 +139,38 @@ def test_train_saves_checkpoint_and_decision_boundary(tmp_path):
     assert any(np.any(v != 0) for v in state["model"].values())
 
 
+@pytest.mark.parametrize("args, status, message", [
+    (["train", "--checkpoint", "missing_dir/x.ckpt"], 1,
+     "--checkpoint 'missing_dir/x.ckpt': the folder 'missing_dir' does not exist"),
+    (["train", "--checkpoint", "runs"], 1,
+     "--checkpoint 'runs' is a directory; give a file name, e.g. "
+     + repr(os.path.join("runs", "model.ckpt"))),
+    (["train", "--no-checkpoint", "--plot", "pics.png"], 1,
+     "--plot 'pics.png' is a directory"),
+    (["train", "--no-checkpoint", "--plot", "out.txt"], 2,
+     "argument --plot: cannot tell the picture format of 'out.txt'"),
+    (["compare", "--plot", "out.txt"], 2,
+     "argument --plot: cannot tell the picture format of 'out.txt'"),
+    (["compare", "--plot", "notes.md/curves.png"], 1,
+     "the folder 'notes.md' is not a directory"),
+    (["compare", "--no-plot", "--json", "missing_dir/x.json"], 1,
+     "--json 'missing_dir/x.json': the folder 'missing_dir' does not exist"),
+], ids=["checkpoint-folder-missing", "checkpoint-is-folder", "plot-is-folder",
+        "train-plot-format", "compare-plot-format", "plot-under-a-file",
+        "json-folder-missing"])
+def test_output_paths_are_checked_before_any_work(tmp_path, args, status, message):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "pics.png").mkdir()
+    (tmp_path / "notes.md").write_text("not a folder\n")
+    r = run(args + ["--epochs", "2", "--samples", "60", "--backend", "numpy",
+                    "--hidden", "4"], tmp_path)
+    assert r.returncode == status, r.stderr
+    assert message in r.stderr and "Traceback" not in r.stderr
+    assert r.stdout == ""  # refused before any training started
+    assert sorted(os.listdir(tmp_path)) == ["notes.md", "pics.png", "runs"]
+    assert os.listdir(tmp_path / "runs") == os.listdir(tmp_path / "pics.png") == []
+
+
 def test_train_divergence_exits_1_with_advice(tmp_path):
     r = run(["train", "--optimizer", "sgd", "--lr", "1e6", "--epochs", "3",
              "--backend", "numpy", "--no-checkpoint"], tmp_path)

@@ -372,6 +372,14 @@ def test_temporary_names_carry_pid_and_host(tmp_path, monkeypatch):
     assert _atomic._TEMPORARY.fullmatch(seen[0][len(".run.ck."):])
 
 
+def test_save_onto_a_directory_names_the_users_path(tmp_path):
+    (tmp_path / "runs").mkdir()
+    with pytest.raises(IsADirectoryError, match="is a directory") as caught:
+        mg.save({"a": 1}, tmp_path / "runs")
+    assert caught.value.filename == str(tmp_path / "runs")  # not a temp file
+    assert os.listdir(tmp_path) == ["runs"] and os.listdir(tmp_path / "runs") == []
+
+
 def test_save_into_a_missing_directory_raises_file_not_found(tmp_path):
     path = tmp_path / "no" / "such" / "dir.npz"
     with pytest.raises(FileNotFoundError, match="directory .* does not exist") \

@@ -6,6 +6,7 @@ valid choices named in the message.
 """
 import argparse
 import contextlib
+import os
 import sys
 
 from ..viz.registry import OPTIMIZERS
@@ -124,6 +125,40 @@ def hidden_sizes(text):
         raise argparse.ArgumentTypeError(
             f"hidden sizes must be positive, got {text!r}")
     return sizes
+
+
+PICTURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def picture_file(text):
+    """A file name for a picture: the suffix picks the format."""
+    if os.path.splitext(text)[1].lower() not in PICTURE_SUFFIXES:
+        raise argparse.ArgumentTypeError(
+            f"cannot tell the picture format of {text!r}: end the name with "
+            f"{', '.join(PICTURE_SUFFIXES)}")
+    return text
+
+
+def check_output_file(path, option, example, make_folders=False):
+    """Before any work, check that ``path`` can be written as a file, so a
+    long run does not end in a failed save. ``make_folders``: missing folders
+    are created at save time (pictures), so only the nearest existing one
+    must be a writable directory. Raises ``ValueError`` naming ``option``
+    (``example``: a file name to suggest when ``path`` is a directory)."""
+    if os.path.isdir(path):
+        raise ValueError(f"{option} {path!r} is a directory; give a file name, "
+                         f"e.g. {os.path.join(path, example)!r}")
+    folder = os.path.dirname(os.path.abspath(path))
+    existing = folder
+    while make_folders and not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        what = "is not a directory" if os.path.exists(existing) else "does not exist"
+        raise ValueError(f"{option} {path!r}: the folder "
+                         f"{os.path.relpath(existing)!r} {what}")
+    if not os.access(existing, os.W_OK):
+        raise ValueError(f"{option} {path!r}: no permission to write in "
+                         f"{os.path.relpath(existing)!r}")
 
 
 def warn(message):

@@ -74,6 +74,7 @@ def add_parser(subparsers):
     p.add_argument("--seed", type=int, default=0,
                    help="seeds the data, the initial weights and the batches")
     p.add_argument("--plot", default="minigrad-compare.png", metavar="PATH",
+                   type=_args.picture_file,
                    help="where to save the loss-curve picture (.png/.svg/.pdf)")
     p.add_argument("--no-plot", action="store_true", help="skip the picture")
     p.add_argument("--json", metavar="PATH",
@@ -87,6 +88,11 @@ def run(args):
     """Run ``minigrad compare`` with the parsed ``args``; returns the exit status."""
     from ..viz import experiments
 
+    if not args.no_plot:  # fail now, not after the race
+        _args.check_output_file(args.plot, "--plot", "curves.png",
+                                make_folders=True)
+    if args.json:
+        _args.check_output_file(args.json, "--json", "numbers.json")
     lrs = _args.merge_lrs(args.lr, args.optimizers)
     task = experiments.make_task(args.dataset, args.samples, seed=args.seed)
     print(f"minigrad compare: {args.dataset} ({len(task.X_train)} training + "

@@ -61,8 +61,8 @@ def add_parser(subparsers):
                    metavar="PATH", help="where to save the trained state")
     p.add_argument("--no-checkpoint", action="store_true",
                    help="do not save a checkpoint")
-    p.add_argument("--plot", metavar="PATH",
-                   help="save a decision-boundary picture here")
+    p.add_argument("--plot", metavar="PATH", type=_args.picture_file,
+                   help="save a decision-boundary picture here (.png/.svg/.pdf)")
     _args.add_progress_option(p)
     p.set_defaults(run=run)
     return p
@@ -73,6 +73,12 @@ def run(args):
     from ..viz import experiments
     from ..viz.registry import display_name, optimizer_class
 
+    if not args.no_checkpoint:  # fail now, not after the training
+        _args.check_output_file(args.checkpoint, "--checkpoint",
+                                "model.ckpt")
+    if args.plot:
+        _args.check_output_file(args.plot, "--plot", "boundary.png",
+                                make_folders=True)
     lr = TRAINING_LRS[args.optimizer] if args.lr is None else args.lr
     task = experiments.make_task(args.dataset, args.samples, seed=args.seed)
     sizes = [task.X_train.shape[1], *args.hidden, task.n_classes]
