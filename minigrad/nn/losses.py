@@ -36,7 +36,8 @@ def _scale(gy, reduction, n, denominator):
 
 def _row_reduce(losses, reduction, denominator):
     if reduction == "mean":
-        return losses.sum() / denominator
+        with np.errstate(invalid="ignore"):  # every row ignored: NaN, as torch
+            return losses.sum() / denominator
     return losses.sum() if reduction == "sum" else losses
 
 

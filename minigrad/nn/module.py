@@ -150,8 +150,15 @@ class Module:
         (as PyTorch), then on ``self``; returns self. E.g.
         ``model.apply(lambda m: m.reset_parameters() if isinstance(m,
         nn.Linear) else None)``."""
-        for module in reversed(list(self.modules())):
-            fn(module)
+        stack, seen = [(self, False)], set()
+        while stack:  # depth first, a module after its children, each once
+            module, children_done = stack.pop()
+            if children_done:
+                fn(module)
+            elif id(module) not in seen:
+                seen.add(id(module))
+                stack.append((module, True))
+                stack.extend((c, False) for c in reversed(list(module.children())))
         return self
 
     # --- buffers --------------------------------------------------------------
