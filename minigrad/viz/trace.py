@@ -80,10 +80,11 @@ def trace(optimizer, surface="ravine", steps=5, lr=None, start=None,
 
     surf = get_surface(surface) if isinstance(surface, str) else surface
     name = optimizer.lower()
+    cls = optimizer_class(name)          # unknown names: ValueError
     lr = surf.lrs[name] if lr is None else lr
     point = Parameter(np.array(surf.start if start is None else start,
                                dtype=np.float64))
-    opt = optimizer_class(name)([point], lr=lr, backend="numpy", **hyper)
+    opt = cls([point], lr=lr, backend="numpy", **hyper)
     rng = np.random.default_rng(seed)
     rows = []
     for t in range(1, steps + 1):
