@@ -8,7 +8,8 @@ what the command shows and why. Entry point: :func:`main` (the console script
 import argparse
 import sys
 
-from . import _args, compare, exercise, graph, paths, sweep, trace, train
+from . import (_args, compare, exercise, graph, largebatch, paths, sweep,
+               trace, train)
 
 DESCRIPTION = """\
 minigrad: see backpropagation and optimization at work.
@@ -28,6 +29,8 @@ commands:
   sweep     optimizers x learning rates x seeds: median and spread of the
             final loss per lr, the best lr per rule, and a picture.
   exercise  check your answer to an exercise of the course (course/).
+  largebatch  held-out accuracy vs batch size (32 .. all) for SGD+momentum,
+            Adam, AdamW and LAMB with linear/sqrt lr scaling; over MPI too.
 
 Every command takes --help with a longer explanation and examples.
 Pictures need matplotlib (plots) and the Graphviz 'dot' program (graphs):
@@ -44,6 +47,8 @@ examples:
   minigrad exercise check softplus
   minigrad trace --optimizer adam --steps 3
   minigrad sweep --optimizers sgd,adam --lrs 0.01,0.1 --seeds 2
+  minigrad largebatch --optimizers adam,lamb --seeds 1 --epochs 2
+  mpiexec -n 2 minigrad train --distributed --batch-size 16
 """
 
 
@@ -59,7 +64,8 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND",
                                 title="commands (see above)")
     sub.required = True
-    for module in (compare, train, paths, graph, trace, sweep, exercise):
+    for module in (compare, train, paths, graph, trace, sweep, exercise,
+                   largebatch):
         module.add_parser(sub)
     return parser
 

@@ -1,5 +1,5 @@
 """``minigrad train``: one optimizer, one dataset, a checkpoint at the end."""
-from . import _args
+from . import _args, _distributed
 from ..viz.registry import TRAINING_LRS
 
 DESCRIPTION = """\
@@ -25,6 +25,7 @@ examples:
   minigrad train --dataset spirals --optimizer lamb --epochs 80 --plot b.png
   minigrad train --optimizer sgd --lr 0.3 --checkpoint sgd.ckpt
   minigrad train --optimizer lamb --lr 0.03 --schedule cosine
+  mpiexec -n 2 minigrad train --distributed --batch-size 16   # global 32
 
 reload a checkpoint in Python (strict=False skips the settings entries):
   state = mg.load("minigrad-train.ckpt")
@@ -64,7 +65,8 @@ def add_parser(subparsers):
     p.add_argument("--plot", metavar="PATH", type=_args.picture_file,
                    help="save a decision-boundary picture here (.png/.svg/.pdf)")
     _args.add_progress_option(p)
-    p.set_defaults(run=run)
+    _distributed.add_option(p)
+    p.set_defaults(run=lambda args: _distributed.run(args, run))
     return p
 
 
@@ -87,19 +89,29 @@ def run(args):
                                           backend=args.backend)
     total = args.epochs * experiments.steps_per_epoch(len(task.X_train),
                                                       args.batch_size)
+    trainer, ranks = experiments.train, 1
+    if getattr(args, "distributed", False):  # each rank: its slice of the batch
+        from .. import distributed as dist
+        from ..distributed import training
+
+        dist.broadcast_parameters(model)
+        opt, trainer, ranks = dist.DistributedOptimizer(opt), training.train, \
+            dist.size()
+        total = args.epochs * (len(task.X_train) // (args.batch_size * ranks))
     scheduler = experiments.make_scheduler(opt, args.schedule, args.warmup,
                                            total)
     print(f"minigrad train: {display_name(args.optimizer)}(lr={lr:g}, "
           f"backend={args.backend}) on {args.dataset}, MLP {sizes}, "
           f"{args.epochs} epochs of batch {args.batch_size}, schedule "
           f"{args.schedule}" + (f", warmup {args.warmup}" if args.warmup
-                                else ""))
+                                else "")
+          + (f", {ranks} processes (global batch {args.batch_size * ranks})"
+             if ranks > 1 else ""))
     with _args.progress_bar(args.epochs, args.progress,
                             desc="training") as bar:
-        result = experiments.train(model, opt, task, args.epochs,
-                                   args.batch_size, seed=args.seed,
-                                   progress=bar, name=args.optimizer, lr=lr,
-                                   scheduler=scheduler)
+        result = trainer(model, opt, task, args.epochs, args.batch_size,
+                         seed=args.seed, progress=bar, name=args.optimizer,
+                         lr=lr, scheduler=scheduler)
     print(f"final training loss {result.final_loss:.4f}  "
           f"train accuracy {result.train_acc:.3f}  "
           f"held-out accuracy {result.test_acc:.3f}  "
@@ -107,6 +119,8 @@ def run(args):
           f"{result.wall_time:.2f} s)")
     if result.diverged:
         _args.warn("the loss became non-finite: try a smaller --lr")
+    if ranks > 1 and not dist.is_root():  # rank 0 alone writes
+        return 1 if result.diverged else 0
     if not args.no_checkpoint:
         import minigrad as mg
 
