@@ -30,6 +30,7 @@ _EXPORTS = {
     "numerical_grad": ".gradient_check",
     "gradcheck_module": ".gradient_check",
     "GradcheckError": ".gradient_check",
+    "check_backward": ".testing",
     "draw_graph": ".viz.graph",
     "retain_grads": ".viz.graph",
     "save": ".serialization",
@@ -44,7 +45,7 @@ for _name in (
 ).split():
     _EXPORTS[_name] = ".functions"
 
-_SUBMODULES = ("nn", "optim", "data", "viz", "cli")
+_SUBMODULES = ("nn", "optim", "data", "viz", "cli", "testing")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 
