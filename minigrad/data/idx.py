@@ -28,8 +28,9 @@ class IDXError(ValueError):
     """A file that is not a well-formed IDX file."""
 
 
-def _open(path, mode):
-    return gzip.open(path, mode) if str(path).endswith(".gz") else open(path, mode)
+def _open(path, mode, gz=None):
+    gz = str(path).endswith(".gz") if gz is None else gz
+    return gzip.open(path, mode) if gz else open(path, mode)
 
 
 def read_idx(path, max_bytes=2 ** 31):
@@ -78,7 +79,7 @@ def write_idx(path, array):
     header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape,
                                                           ">u4").tobytes()
     tmp = f"{path}.tmp{os.getpid()}"
-    with _open(tmp, "wb") as f:
+    with _open(tmp, "wb", gz=str(path).endswith(".gz")) as f:
         f.write(header)
         f.write(array.astype(_TYPES[code], copy=False).tobytes())
     os.replace(tmp, path)

@@ -68,8 +68,9 @@ class MNIST:
     ``MNIST(root=None, train=True, download=False)``: read the IDX files
     from ``root`` (default: a cache directory, ``$XDG_CACHE_HOME`` or
     ``~/.cache``, under ``minigrad/<Name>``). With ``download=True`` missing
-    files are fetched from ``mirrors`` (tried in order) and checked against
-    ``resources``' MD5 sums (the published ones). ``data`` (N, H, W) uint8,
+    files (and files whose checksum is wrong) are fetched from ``mirrors``
+    (tried in order) and checked against ``resources``' MD5 sums (the
+    published ones). ``data`` (N, H, W) uint8,
     ``targets`` (N,) int64; ``len``, indexing, and ``arrays()`` for the
     ``DataLoader``. PyTorch's torchvision returns transformed tensors instead.
     """
@@ -90,8 +91,7 @@ class MNIST:
         self.train = bool(train)
         split = "train" if self.train else "t10k"
         images, labels = f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte"
-        if download and self._find(images) is None or \
-                download and self._find(labels) is None:
+        if download:  # fetches only what is missing or fails its checksum
             self.download()
         paths = [self._find(stem) for stem in (images, labels)]
         if None in paths:
