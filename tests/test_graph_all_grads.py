@@ -69,3 +69,11 @@ def test_minigrad_graph_neuron_shows_every_gradient():
     # do/dn = 1 - tanh(n)^2 = 0.5 for the classic neuron (n = 0.8814)
     n_box = next(lab for lab in boxes if lab.startswith("n\\n"))
     assert "grad [0.5]" in n_box
+
+
+def test_rankdir_turns_the_drawing():
+    x1, w1, b, n, o = neuron()
+    assert "rankdir=LR" in mg.viz.to_dot(o)
+    assert "rankdir=TB" in mg.viz.to_dot(o, rankdir="TB")
+    with pytest.raises(ValueError, match="rankdir must be"):
+        mg.viz.to_dot(o, rankdir="up")

@@ -346,8 +346,9 @@ def _truncate(d, output_key, max_nodes):
     d.edges = edges
 
 
-def _dot_lines(d):
-    lines = [f"\t{stmt}\n" for stmt in _GRAPH_ATTRS]
+def _dot_lines(d, rankdir="LR"):
+    lines = [f"\t{stmt}\n".replace("rankdir=LR", f"rankdir={rankdir}")
+             for stmt in _GRAPH_ATTRS]
     for key, (label, attrs) in d.nodes.items():
         extra = "".join(f" {k}={_quote(v)}" for k, v in attrs.items())
         lines.append(f"\t{key} [label={_quote(label)}{extra}]\n")
@@ -358,7 +359,7 @@ def _dot_lines(d):
 
 
 def _body(tensor, show_data, show_grad, names, frame, max_nodes,
-          collapse, collapse_above, max_values, max_chain):
+          collapse, collapse_above, max_values, max_chain, rankdir="LR"):
     from ..tensor import Tensor
 
     if not isinstance(tensor, Tensor):
@@ -370,6 +371,9 @@ def _body(tensor, show_data, show_grad, names, frame, max_nodes,
         if isinstance(value, bool) or not isinstance(value, int) or \
                 value < lowest:
             raise ValueError(f"{arg} must be an int >= {lowest}, got {value!r}")
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"rankdir must be 'LR', 'TB', 'RL' or 'BT', got "
+                         f"{rankdir!r}")
     if collapse not in (True, False, "auto"):
         raise ValueError(f"collapse must be True, False or 'auto', got "
                          f"{collapse!r}")
@@ -381,24 +385,24 @@ def _body(tensor, show_data, show_grad, names, frame, max_nodes,
     if collapse is True or (collapse == "auto" and len(d.nodes) > collapse_above):
         _collapse(d, g, tkey, known)
     _truncate(d, tkey[id(tensor)], max_nodes)
-    return _dot_lines(d)
+    return _dot_lines(d, rankdir)
 
 
 def to_dot(tensor, show_data=True, show_grad=True, names=None, *,
            max_nodes=150, collapse="auto", collapse_above=60, max_values=4,
-           max_chain=8, _frame=None):
+           max_chain=8, rankdir="LR", _frame=None):
     """The DOT text of ``tensor``'s graph, built with plain Python (needs
     neither the graphviz package nor the ``dot`` program). Arguments as for
     :func:`draw_graph`."""
     frame = _frame or inspect.currentframe().f_back
     body = _body(tensor, show_data, show_grad, names, frame, max_nodes,
-                 collapse, collapse_above, max_values, max_chain)
+                 collapse, collapse_above, max_values, max_chain, rankdir)
     return "digraph minigrad {\n" + "".join(body) + "}\n"
 
 
 def draw_graph(tensor, show_data=True, show_grad=True, names=None, *,
                max_nodes=150, collapse="auto", collapse_above=60,
-               max_values=4, max_chain=8):
+               max_values=4, max_chain=8, rankdir="LR"):
     """Return a ``graphviz.Digraph`` of the graph that produced ``tensor``.
 
     show_data / show_grad: print a summary of each tensor's values / gradient
@@ -411,6 +415,8 @@ def draw_graph(tensor, show_data=True, show_grad=True, names=None, *,
     max_values: arrays with at most this many elements are printed in full.
     max_chain: fold runs of this many or more one-input operations into one
         node (e.g. "1000 chained ops / mul x1000").
+    rankdir: "LR" draws left to right (default), "TB" top to bottom (for
+        long graphs).
 
     ``.source`` is the DOT text and works without Graphviz installed; in
     Jupyter the result renders as SVG. Rendering (``.render``, ``.pipe``,
@@ -421,5 +427,5 @@ def draw_graph(tensor, show_data=True, show_grad=True, names=None, *,
     """
     frame = inspect.currentframe().f_back
     body = _body(tensor, show_data, show_grad, names, frame, max_nodes,
-                 collapse, collapse_above, max_values, max_chain)
+                 collapse, collapse_above, max_values, max_chain, rankdir)
     return digraph_class()(name="minigrad", body=body)
