@@ -495,3 +495,26 @@ def test_clip_grad_norm_bad_norm_type(norm_type, error):
     with pytest.raises(error, match="norm_type"):
         nn.utils.clip_grad_norm_([p], 1.0, norm_type)
     assert np.array_equal(p.grad, np.ones(2))
+
+
+LOSS_MODULES = [
+    ("CrossEntropyLoss", dict(ignore_index=2, label_smoothing=0.1), "class"),
+    ("CrossEntropyLoss", dict(reduction="none"), "class"),
+    ("NLLLoss", dict(reduction="sum"), "class"),
+    ("MSELoss", dict(), "real"), ("L1Loss", dict(reduction="sum"), "real"),
+    ("HuberLoss", dict(delta=0.5), "real"),
+    ("SmoothL1Loss", dict(beta=2.0, reduction="none"), "real"),
+    ("BCEWithLogitsLoss", dict(), "prob"),
+]
+
+
+@pytest.mark.parametrize("name,options,target", LOSS_MODULES,
+                         ids=[f"{n}-{o}" for n, o, _ in LOSS_MODULES])
+def test_loss_modules_match_torch(name, options, target, rng):
+    torch = torch_or_skip()
+    x = f64(rng, 6, 4)
+    t = {"class": rng.integers(0, 4, 6), "real": f64(rng, 6, 4),
+         "prob": rng.uniform(0, 1, (6, 4))}[target]
+    ours, theirs = getattr(nn, name)(**options), getattr(torch.nn, name)(**options)
+    run_both(lambda a: ours(a, t), lambda b: theirs(b, torch.tensor(t)), x, rng)
+    assert name in repr(ours)

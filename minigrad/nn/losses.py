@@ -15,6 +15,9 @@ a distribution-like row ``q_n`` over the C classes (for ``nll_loss``,
 
 with ``logp`` the log-probabilities (given to ``nll_loss``; for
 ``cross_entropy``, ``log_softmax(z)``, fused into one stable op).
+
+Each also exists as a module (``CrossEntropyLoss()``, ``MSELoss()``, ...)
+holding its options, as in PyTorch.
 """
 import numbers
 
@@ -23,6 +26,7 @@ import numpy as np
 from ..autograd import Function
 from ._util import (_like, _logsumexp, _reduce, _reduction, _sigmoid, _tensor,
                     _unreduce)
+from .module import Module
 
 
 def _scale(gy, reduction, n, denominator):
@@ -278,3 +282,80 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
         raise ValueError(f"logits is empty (shape {logits.shape})")
     target = _like(target, logits)
     return BCEWithLogits(_reduction(reduction))(logits, target)
+
+
+# ---- the same losses as modules (PyTorch's nn.CrossEntropyLoss() style) ------
+class _Loss(Module):
+    """A loss function with its options fixed at construction."""
+
+    function = None
+
+    def __init__(self, reduction="mean", **options):
+        self.reduction, self.options = _reduction(reduction), options
+
+    def forward(self, input, target):
+        return type(self).function(input, target, self.reduction, **self.options)
+
+    def extra_repr(self):
+        settings = [f"reduction={self.reduction!r}"]
+        settings += [f"{k}={v!r}" for k, v in self.options.items()]
+        return ", ".join(settings)
+
+
+class CrossEntropyLoss(_Loss):
+    """``cross_entropy`` as a module: ``CrossEntropyLoss(weight=None,
+    ignore_index=-100, reduction="mean", label_smoothing=0.0)``."""
+
+    function = cross_entropy
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean",
+                 label_smoothing=0.0):
+        super().__init__(reduction, weight=weight, ignore_index=ignore_index,
+                         label_smoothing=label_smoothing)
+
+
+class NLLLoss(_Loss):
+    """``nll_loss`` as a module: ``NLLLoss(weight=None, ignore_index=-100,
+    reduction="mean")``."""
+
+    function = nll_loss
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+        super().__init__(reduction, weight=weight, ignore_index=ignore_index)
+
+
+class MSELoss(_Loss):
+    """``mse_loss`` as a module: mean of ``(input - target)^2``."""
+
+    function = mse_loss
+
+
+class L1Loss(_Loss):
+    """``l1_loss`` as a module: mean of ``|input - target|``."""
+
+    function = l1_loss
+
+
+class HuberLoss(_Loss):
+    """``huber_loss`` as a module: ``HuberLoss(reduction="mean", delta=1.0)``."""
+
+    function = huber_loss
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction, delta=delta)
+
+
+class SmoothL1Loss(_Loss):
+    """``smooth_l1_loss`` as a module: ``SmoothL1Loss(reduction="mean",
+    beta=1.0)``."""
+
+    function = smooth_l1_loss
+
+    def __init__(self, reduction="mean", beta=1.0):
+        super().__init__(reduction, beta=beta)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """``binary_cross_entropy_with_logits`` as a module."""
+
+    function = binary_cross_entropy_with_logits
