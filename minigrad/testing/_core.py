@@ -28,6 +28,7 @@ import numpy as np
 
 MODES = ("full", "sampled", "fast")
 KINK_POLICIES = ("skip", "fail")
+MAX_LISTED = 100  # failing elements/directions listed in a result's "bad"
 
 
 def check_tolerances(eps, atol=0.0, rtol=0.0, who="gradcheck"):
@@ -113,11 +114,14 @@ def direction_differences(objective, x, directions, eps):
     return plus, minus
 
 
-def judge(analytic, plus, minus, base, eps, atol, rtol, kinks, remeasure):
+def judge(analytic, plus, minus, base, eps, atol, rtol, kinks, remeasure,
+          directional=False):
     """Compare analytic values with the differences. Returns (central,
     (failing mask, kink mask, excess = error - tolerance, ratio = error /
     tolerance)); NaN anywhere counts as failing. ``remeasure(which, step)``
-    gives (plus, minus) again for the values ``which`` at a smaller step."""
+    gives (plus, minus) again for the values ``which`` at a smaller step;
+    ``directional``: the values are along random directions (see
+    ``_kink_at_smaller_steps``)."""
     central = (plus - minus) / (2 * eps)
     forward = (plus - base) / eps
     backward = (base - minus) / eps
@@ -135,29 +139,33 @@ def judge(analytic, plus, minus, base, eps, atol, rtol, kinks, remeasure):
         if unsure.size:
             kink[unsure] = _kink_at_smaller_steps(
                 analytic[unsure], base, eps, atol, rtol, tol[unsure],
-                lambda step: remeasure(unsure, step))
+                lambda step: remeasure(unsure, step), directional)
     failing = out_of_tol & ~kink
     excess = np.where(np.isnan(error), np.inf, error - tol)
     ratio = np.where(np.isnan(error), np.inf, error / np.maximum(tol, 1e-300))
     return central, (failing, kink, excess, ratio)
 
 
-def _kink_at_smaller_steps(analytic, base, eps, atol, rtol, tol, remeasure):
+def _kink_at_smaller_steps(analytic, base, eps, atol, rtol, tol, remeasure,
+                           directional):
     """For values whose one-sided slopes disagree but do not bracket the
-    analytic one (several kinks at once, e.g. a random direction through
-    ReLUs sitting exactly at 0): remeasure at eps/10 and eps/100. A kink
-    within eps but not within the smaller step then agrees there; a kink at
-    x itself keeps its slopes apart however small the step. A smooth
-    function's slopes part by step * f'', so they come together, and a wrong
-    analytic value stays wrong."""
+    analytic one: remeasure at eps/10 and eps/100. A kink within eps but not
+    within the smaller step then agrees there. Along a random direction
+    several kinks can sit exactly at x at once (ReLUs of exact zeros): their
+    slopes stay apart however small the step, while a smooth function's part
+    by step * f'' and come together; such a direction is a kink too. Along
+    one element a kink at x must bracket the analytic value, so a wrong
+    derivative at the kink itself (relu'(0) = 5) is still a failure."""
     found = np.zeros(len(analytic), dtype=bool)
     for step in (eps / 10, eps / 100):
         plus, minus = remeasure(step)
         central = (plus - minus) / (2 * step)
         found |= np.abs(analytic - central) <= atol + rtol * np.abs(central)
-    parted = np.abs((plus - base) / step - (base - minus) / step)
-    rounding = 8 * np.finfo(np.float64).eps * (abs(base) + 1) / step
-    return found | (parted > tol + rounding)
+    if directional:
+        parted = np.abs((plus - base) / step - (base - minus) / step)
+        rounding = 8 * np.finfo(np.float64).eps * (abs(base) + 1) / step
+        found |= parted > tol + rounding
+    return found
 
 
 def summarize(name, mode, size, analytic, central, judged, where):
@@ -166,7 +174,8 @@ def summarize(name, mode, size, analytic, central, judged, where):
     failing, kink, excess, ratio = judged
     result = {"name": name, "mode": mode, "size": int(size),
               "checked": int(len(analytic)), "n_bad": int(failing.sum()),
-              "n_kinks": int(kink.sum()), "worst": None, "score": 0.0}
+              "n_kinks": int(kink.sum()), "worst": None, "score": 0.0,
+              "bad": [where[k] for k in np.flatnonzero(failing)[:MAX_LISTED]]}
     if result["n_bad"]:
         k = int(np.argmax(np.where(failing, excess, -np.inf)))
         a, n = float(analytic[k]), float(central[k])
@@ -209,16 +218,22 @@ def check_directions(problem, i, directions, base, eps, atol, rtol, kinks):
     central, judged = judge(
         analytic, plus, minus, base, eps, atol, rtol, kinks,
         lambda k, step: direction_differences(problem.objective, x,
-                                              directions[k], step))
+                                              directions[k], step),
+        directional=True)
     return summarize(problem.names[i], "fast", x.size, analytic, central, judged,
                     list(range(len(directions))))
 
 
-def run(problem, mode, eps, atol, rtol, kinks, rng, samples=None, directions=4):
+def run(problem, mode, eps, atol, rtol, kinks, rng, samples=None, directions=4,
+        locate=True):
     """Check every input of ``problem`` in ``mode``; returns one result dict
     per input. In fast mode a failing input's worst offender (largest excess
     over the tolerance) is then checked element by element, so the report
-    can name the element: its result is stored under ``"located"``."""
+    can name the element: its result is stored under ``"located"`` (not
+    with ``locate=False``: that check costs 2 evaluations per element). An
+    input whose every direction was put down to a kink is checked element by
+    element too (its result says ``"why"``): otherwise nothing about it was
+    verified."""
     base = _evaluate(problem.objective)
     results = []
     for i, x in enumerate(problem.arrays):
@@ -238,8 +253,18 @@ def run(problem, mode, eps, atol, rtol, kinks, rng, samples=None, directions=4):
         else:
             results.append(check_elements(problem, i, indices, base, eps, atol,
                                           rtol, kinks, mode))
+    if mode == "fast" and locate:
+        for k, r in enumerate(results):
+            if r["checked"] and not r["n_bad"] and r["n_kinks"] == r["checked"]:
+                # nothing verified: kinks at x itself hide any error along
+                # every direction, so check this input element by element
+                results[k] = check_elements(
+                    problem, k, np.arange(problem.arrays[k].size), base, eps,
+                    atol, rtol, kinks, "full")
+                results[k]["why"] = ("every random direction crossed a kink, "
+                                     "so it was checked element by element")
     failing = [k for k, r in enumerate(results) if r["n_bad"]]
-    if mode == "fast" and failing:
+    if mode == "fast" and failing and locate:
         worst = max(failing, key=lambda k: results[k]["score"])
         results[worst]["located"] = check_elements(
             problem, worst, np.arange(problem.arrays[worst].size), base, eps,

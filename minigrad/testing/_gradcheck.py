@@ -7,7 +7,7 @@ from ..tensor import Tensor
 from . import _core
 from ._report import GradcheckReport
 
-DEFAULT_DIRECTIONS = 4  # why 4: see docs/testing.md, "How many directions"
+DEFAULT_DIRECTIONS = 8  # why 8: see docs/testing.md, "How many directions"
 DTYPE_POLICIES = ("error", "upcast")
 
 
@@ -115,7 +115,7 @@ def run_check(fn, inputs, names, eps, atol, rtol, seed, mode_options,
               title="gradcheck"):
     """Build the Problem for ``fn`` and the Tensors ``inputs``, run it in
     the chosen mode, and return the GradcheckReport."""
-    fast, samples, directions, kinks = mode_options
+    fast, samples, directions, kinks, locate = mode_options
     mode = _core.check_mode_options(fast, samples, directions, kinks)
     _core.check_tolerances(eps, atol, rtol)
     require_float64(inputs, names)
@@ -135,7 +135,7 @@ def run_check(fn, inputs, names, eps, atol, rtol, seed, mode_options,
     directions = directions or DEFAULT_DIRECTIONS
     rng = np.random.default_rng([seed, 1])  # directions and samples
     results = _core.run(problem, mode, eps, atol, rtol, kinks, rng, samples,
-                        directions)
+                        directions, locate)
     per_input = {"full": None, "sampled": samples, "fast": directions}[mode]
     return GradcheckReport(results, mode, atol, rtol, kinks, title, per_input)
 
@@ -155,7 +155,7 @@ def input_names(inputs):
 
 def gradcheck_report(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, *,
                      fast=False, samples=None, directions=None, kinks="skip",
-                     dtype_policy="error"):
+                     locate=True, dtype_policy="error"):
     """Like ``gradcheck`` but returns the ``GradcheckReport`` whatever the
     outcome (``str(report)`` says what was checked and how many kinks were
     skipped)."""
@@ -165,12 +165,12 @@ def gradcheck_report(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, *,
     if dtype_policy == "upcast":
         inputs = [_upcast(t) for t in inputs]
     return run_check(fn, inputs, names, eps, atol, rtol, seed,
-                     (fast, samples, directions, kinks))
+                     (fast, samples, directions, kinks, locate))
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
               seed=0, *, fast=False, samples=None, directions=None, kinks="skip",
-              dtype_policy="error"):
+              locate=True, dtype_policy="error"):
     """Check ``fn``'s backward against central differences, for every input
     with ``requires_grad=True``.
 
@@ -191,7 +191,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
     * ``fast=True``: ``directions`` (default 4) random unit directions u per
       input, analytic v.J.u against a central difference along u: 2
       evaluations per direction whatever the size. On a failure the worst
-      input is then checked element by element, to name the element.
+      input is then checked element by element, to name the element
+      (``locate=False`` skips that: 2 evaluations per element).
 
     ``kinks="skip"`` (default): an element whose one-sided differences
     disagree (a ReLU/abs/max corner within eps) and between which the
@@ -201,13 +202,15 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
     """
     report = gradcheck_report(fn, inputs, eps, atol, rtol, seed, fast=fast,
                               samples=samples, directions=directions,
-                              kinks=kinks, dtype_policy=dtype_policy)
+                              kinks=kinks, locate=locate,
+                              dtype_policy=dtype_policy)
     return _finish(report, raise_exception)
 
 
 def gradcheck_module_report(module, inputs, loss_fn=None, eps=1e-6, atol=1e-5,
                             rtol=1e-3, seed=0, *, fast=False, samples=None,
-                            directions=None, kinks="skip", dtype_policy="error"):
+                            directions=None, kinks="skip", locate=True,
+                            dtype_policy="error"):
     """Like ``gradcheck_module`` but returns the ``GradcheckReport``."""
     _check_dtype_policy(dtype_policy)
     named = list(module.named_parameters())
@@ -234,7 +237,7 @@ def gradcheck_module_report(module, inputs, loss_fn=None, eps=1e-6, atol=1e-5,
             if dtype_policy == "upcast" and p.data.dtype == np.float32:
                 p.data = p.data.astype(np.float64)
         return run_check(objective, params, names, eps, atol, rtol, seed,
-                         (fast, samples, directions, kinks))
+                         (fast, samples, directions, kinks, locate))
     finally:
         for p, data, values, grad, requires_grad in snapshot:
             p.data = data
@@ -250,7 +253,7 @@ def gradcheck_module_report(module, inputs, loss_fn=None, eps=1e-6, atol=1e-5,
 def gradcheck_module(module, inputs, loss_fn=None, eps=1e-6, atol=1e-5,
                      rtol=1e-3, raise_exception=True, seed=0, *, fast=False,
                      samples=None, directions=None, kinks="skip",
-                     dtype_policy="error"):
+                     locate=True, dtype_policy="error"):
     """Gradcheck every parameter of ``module`` in one call.
 
     ``module`` is anything with ``named_parameters()`` and ``__call__`` (an
@@ -261,12 +264,13 @@ def gradcheck_module(module, inputs, loss_fn=None, eps=1e-6, atol=1e-5,
     and ``.grad`` (and the inputs' ``.grad``) are restored exactly afterwards,
     also when the check raises. Modules with randomness (dropout) must be in
     eval mode, or the two sides see different functions. ``fast``,
-    ``samples``, ``directions``, ``kinks`` and ``dtype_policy`` work as in
+    ``samples``, ``directions``, ``kinks``, ``locate`` and ``dtype_policy``
+    work as in
     ``gradcheck``; ``fast=True`` costs 2 forward passes per direction per
     parameter, however large the parameters are.
     """
     report = gradcheck_module_report(
         module, inputs, loss_fn, eps, atol, rtol, seed, fast=fast,
-        samples=samples, directions=directions, kinks=kinks,
+        samples=samples, directions=directions, kinks=kinks, locate=locate,
         dtype_policy=dtype_policy)
     return _finish(report, raise_exception)

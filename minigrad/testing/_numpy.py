@@ -169,7 +169,7 @@ def _against_autograd(reference, arrays, names, grads, out, cotangent, atol,
 
 def backward_report(forward, backward, inputs, names=None, *, reference=None,
                     eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, fast=False,
-                    samples=None, directions=None, kinks="skip",
+                    samples=None, directions=None, kinks="skip", locate=True,
                     dtype_policy="error"):
     """Like ``check_backward`` but returns the ``GradcheckReport``."""
     mode = _core.check_mode_options(fast, samples, directions, kinks, WHO)
@@ -199,7 +199,7 @@ def backward_report(forward, backward, inputs, names=None, *, reference=None,
     directions = directions or DEFAULT_DIRECTIONS
     rng = np.random.default_rng([seed, 1])
     results = _core.run(problem, mode, eps, atol, rtol, kinks, rng, samples,
-                        directions)
+                        directions, locate)
     if reference is not None:
         results += _against_autograd(reference, arrays, names, grads, out,
                                      cotangent, atol, rtol)
@@ -218,7 +218,7 @@ def backward_report(forward, backward, inputs, names=None, *, reference=None,
 def check_backward(forward, backward, inputs, names=None, *, reference=None,
                    eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0,
                    fast=False, samples=None, directions=None, kinks="skip",
-                   dtype_policy="error"):
+                   locate=True, dtype_policy="error"):
     """Check a hand-written NumPy ``backward`` against central differences
     of ``forward``.
 
@@ -234,8 +234,8 @@ def check_backward(forward, backward, inputs, names=None, *, reference=None,
     ``{"W1": W1, ...}``; the check works on float64 copies and never
     changes them. ``reference``: optionally the same function written with
     minigrad ops (Tensors in, Tensor out); backward's gradients are then
-    also compared with minigrad's autograd. Modes, tolerances, ``kinks``
-    and ``dtype_policy`` are those of ``gradcheck``. Returns True, or raises
+    also compared with minigrad's autograd. Modes, tolerances, ``kinks``,
+    ``locate`` and ``dtype_policy`` are those of ``gradcheck``. Returns True, or raises
     ``GradcheckError`` (an AssertionError) with the report -- False with
     ``raise_exception=False``. A backward that returns the wrong number of
     gradients, a wrong shape or an integer array, or changes an input in
@@ -244,7 +244,8 @@ def check_backward(forward, backward, inputs, names=None, *, reference=None,
     report = backward_report(
         forward, backward, inputs, names, reference=reference, eps=eps,
         atol=atol, rtol=rtol, seed=seed, fast=fast, samples=samples,
-        directions=directions, kinks=kinks, dtype_policy=dtype_policy)
+        directions=directions, kinks=kinks, locate=locate,
+        dtype_policy=dtype_policy)
     if report.passed:
         return True
     if raise_exception:

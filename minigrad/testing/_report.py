@@ -29,7 +29,9 @@ def _pair(w, against="numerical"):
 
 class GradcheckReport:
     """The outcome of one check: ``passed``, ``mode`` ("full", "sampled" or
-    "fast"), ``results`` (one dict per checked input), ``failures`` (as in
+    "fast"), ``results`` (one dict per checked input: ``name``, ``size``,
+    ``checked``, ``n_bad``, ``n_kinks``, ``worst``, and ``bad``: the first
+    100 failing element indices or direction numbers), ``failures`` (as in
     ``GradcheckError``), ``kinks_skipped``; ``str()`` gives the text.
     Truthy when the check passed."""
 
@@ -134,7 +136,8 @@ class GradcheckReport:
         lines = [self._header()]
         shown = self.results if self.passed else [r for r in self.results
                                                   if r["n_bad"]]
-        lines += [self._line(r) for r in shown]
+        lines += [self._line(r) + (f" ({r['why']})" if "why" in r else "")
+                  for r in shown]
         lines += ["  " + note for note in self.notes]
         return "\n".join(lines)
 
