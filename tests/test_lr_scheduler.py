@@ -188,8 +188,9 @@ def test_works_with_a_real_optimizer():
         sched.step()
 
 
-def test_lamb_with_warmup_then_cosine_trains_spirals():
-    """The large-batch recipe: LAMB, linear warmup, cosine decay."""
+def _lamb_recipe(seed):
+    """LAMB at lr 0.03, 30 warmup steps, cosine decay over the remaining 370
+    of 400 full-batch steps on the spirals MLP; the rates and the accuracy."""
     import minigrad as mg
     from minigrad import nn
     from minigrad.data import make_spirals
@@ -197,9 +198,9 @@ def test_lamb_with_warmup_then_cosine_trains_spirals():
     from minigrad.optim import LAMB
 
     X, y = make_spirals(300, seed=0)
-    mg.manual_seed(0)
+    mg.manual_seed(seed)
     model = nn.MLP([2, 32, 32, 3])
-    opt = LAMB(model.parameters(), lr=0.05, backend="numpy")
+    opt = LAMB(model.parameters(), lr=0.03, backend="numpy")
     sched = LinearWarmup(opt, 30, after=CosineAnnealingLR(opt, T_max=370))
     inputs, lrs = mg.Tensor(X), []
     for _ in range(400):
@@ -208,11 +209,23 @@ def test_lamb_with_warmup_then_cosine_trains_spirals():
         opt.step()
         lrs.append(opt.param_groups[0]["lr"])
         sched.step()
-    assert lrs[0] == pytest.approx(0.05 / 30) and max(lrs) == pytest.approx(0.05)
-    assert lrs[-1] < 1e-4
     with mg.no_grad():
         accuracy = np.mean(model(inputs).numpy().argmax(axis=1) == y)
-    assert accuracy >= 0.9
+    return lrs, accuracy
+
+
+def test_lamb_with_warmup_then_cosine_trains_spirals():
+    """The large-batch recipe: LAMB, linear warmup, cosine decay.
+
+    Where one run ends is chaotic (another CPU's BLAS rounds differently and
+    moves it), so the accuracy is the median of three seeds, at a rate in the
+    stable range: from lr 0.025 to 0.04 every seed reaches about 0.98, while
+    at 0.05 about one seed in four collapses to chance (loss ln 3)."""
+    runs = [_lamb_recipe(seed) for seed in range(3)]
+    for lrs, _ in runs:
+        assert lrs[0] == pytest.approx(0.03 / 30) and max(lrs) == pytest.approx(0.03)
+        assert lrs[-1] < 1e-4
+    assert np.median([accuracy for _, accuracy in runs]) >= 0.9
 
 
 def test_a_rate_that_overflows_is_refused_and_changes_nothing():
