@@ -16,6 +16,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 RUNS = {
     "graph_of_expression.py": (["expression.svg"], "digraph minigrad"),
     "gradcheck_in_unit_test.py": ([], "all gradient checks behaved"),
+    "numpy_backprop_unit_test.py": ([], "all backprop checks behaved"),
+    "fast_mode_misses.py": (["--seeds", "2"], "| x1.5 |"),
     "mlp_on_moons.py": (["--epochs", "5", "--plot", "moons.png"],
                         "held-out accuracy"),
     "optimizer_race.py": (["--epochs", "2"], "lowest final loss"),

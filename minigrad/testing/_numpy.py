@@ -92,6 +92,9 @@ def _shape_advice(grad_shape, shape):
 
 def _gradients(grads, names, arrays):
     """backward's answer as a list aligned with the inputs (None: not given)."""
+    if grads is None:
+        raise ValueError(f"{WHO}: backward returned None (is its return "
+                         f"statement missing?); return one gradient per input")
     if isinstance(grads, dict):
         unknown = [k for k in grads if k not in names]
         if unknown:
