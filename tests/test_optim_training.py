@@ -18,9 +18,9 @@ RULES = [(optim.SGD, dict(lr=0.1, momentum=0.9)),
          (optim.LAMB, dict(lr=0.02))]
 
 
-def train_spirals(cls, kwargs, steps, n_samples, backend="cpu"):
+def train_spirals(cls, kwargs, steps, n_samples, backend="cpu", seed=0):
     X, y = data.make_spirals(n_samples, noise=0.05, seed=0)
-    mg.manual_seed(0)
+    mg.manual_seed(seed)
     model = nn.MLP([2, 32, 32, 3])
     opt = cls(model.parameters(), backend=backend, **kwargs)
     inputs = mg.Tensor(X.astype(np.float32))
@@ -45,15 +45,21 @@ def test_each_rule_trains_the_spirals_mlp(cls, kwargs):
 
 @pytest.mark.slow
 def test_convergence_table():
-    """300 full-batch steps on 300 points: every rule fits the spirals."""
+    """300 full-batch steps on 300 points: every rule fits the spirals.
+
+    Where one run ends depends on rounding (LAMB's path changes with the CPU's
+    BLAS kernel), so each row is the median of three initialisations."""
     rows = []
     for cls, kwargs in RULES:
-        losses, accuracy = train_spirals(cls, kwargs, steps=300, n_samples=300)
-        rows.append((cls.__name__, losses[0], losses[-1], accuracy))
-    print("\n| rule | loss at step 1 | loss at step 300 | accuracy |")
+        runs = [train_spirals(cls, kwargs, steps=300, n_samples=300, seed=seed)
+                for seed in range(3)]
+        rows.append((cls.__name__, np.median([r[0][0] for r in runs]),
+                     np.median([r[0][-1] / r[0][0] for r in runs]),
+                     np.median([r[1] for r in runs])))
+    print("\n| rule | loss at step 1 | loss at step 300 / at step 1 | accuracy |")
     print("|---|---|---|---|")
-    for name, first, last, accuracy in rows:
-        print(f"| {name} | {first:.3f} | {last:.3f} | {accuracy:.3f} |")
-    for name, first, last, accuracy in rows:
-        assert last < 0.3 * first, name
+    for name, first, ratio, accuracy in rows:
+        print(f"| {name} | {first:.3f} | {ratio:.3f} | {accuracy:.3f} |")
+    for name, first, ratio, accuracy in rows:
+        assert ratio < 0.3, name
         assert accuracy >= 0.9, name
