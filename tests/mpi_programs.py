@@ -30,10 +30,7 @@ def data(n=200, seed=0):
 
 def model(seed=0, sizes=SIZES):
     mg.manual_seed(seed)
-    net = nn.MLP(sizes)
-    for p in net.parameters():  # float64: differences are rounding, not noise
-        p.data = p.data.astype(np.float64)
-    return net
+    return nn.MLP(sizes, dtype=np.float64)  # differences: rounding, not noise
 
 
 def train(net, opt, loader, steps, sched=None, after_step=None):

@@ -295,3 +295,120 @@ def test_a_rank_that_raises_stops_every_rank_within_seconds(n):
     assert ended - raised[0] < 10, f"took {ended - raised[0]:.1f} s to stop"
     assert "[rank 1] RuntimeError: boom on rank 1" in err
     assert f"unhandled RuntimeError: aborting all {n} ranks" in err
+
+
+# ------------------------------------------------------- the command line
+def _checkpoint_params(path):
+    state = mg.load(path)
+    return np.concatenate([np.ravel(v) for _, v in sorted(state["model"].items())])
+
+
+def test_train_distributed_on_2_ranks_ends_where_one_process_ends(tmp_path):
+    """480 training points: 32 and 2 x 16 both divide them, so no batch is
+    left out and the two runs see the same batches (float32: to 1e-5)."""
+    common = ["-m", "minigrad", "train", "--samples", "640", "--epochs", "3",
+              "--no-progress"]
+    code, out, err, _ = mpirun(2, *common, "--distributed", "--batch-size",
+                               "16", "--checkpoint", tmp_path / "two.ckpt")
+    assert code == 0, err
+    assert out.count("checkpoint saved") == 1  # rank 0 alone writes
+    assert "2 processes (global batch 32)" in out
+    single = subprocess.run(
+        [sys.executable, *common, "--batch-size", "32", "--checkpoint",
+         str(tmp_path / "one.ckpt")], capture_output=True, text=True,
+        timeout=300, env={**os.environ, **ONE_THREAD})
+    assert single.returncode == 0, single.stderr
+    two = _checkpoint_params(tmp_path / "two.ckpt")
+    one = _checkpoint_params(tmp_path / "one.ckpt")
+    assert np.abs(two - one).max() < 1e-5
+
+
+def test_train_under_mpiexec_without_distributed_refuses():
+    code, out, err, _ = mpirun(2, "-m", "minigrad", "train", "--epochs", "1",
+                               "--no-checkpoint")
+    assert code != 0
+    assert "without --distributed, so each would run the whole job alone" in err
+
+
+def test_train_distributed_without_mpi4py_is_a_clear_error(tmp_path):
+    code = ("import sys; sys.modules['mpi4py'] = None\n"
+            "from minigrad.cli import main\n"
+            "sys.exit(main(['train', '--distributed', '--epochs', '1', "
+            "'--no-checkpoint']))")
+    r = _python(code)
+    assert r.returncode == 1
+    assert "minigrad train: error: minigrad.distributed needs MPI" in r.stderr
+
+
+# ------------------------------------------------ the large-batch experiment
+def test_largebatch_rules_and_batch_sizes():
+    from minigrad.distributed import largebatch as lb
+
+    assert lb.scaled_lr(0.1, 32, "linear") == lb.scaled_lr(0.1, 32, "sqrt") == 0.1
+    assert lb.scaled_lr(0.1, 128, "linear") == pytest.approx(0.4)
+    assert lb.scaled_lr(0.1, 128, "sqrt") == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="rule must be one of linear, sqrt"):
+        lb.scaled_lr(0.1, 64, "cubic")
+    assert lb.batch_sizes(40_000) == [32, 128, 512, 2048, 8192, 32768, 40_000]
+
+
+def test_largebatch_problem_is_fixed_by_its_seed_and_has_ten_classes():
+    from minigrad.distributed import largebatch as lb
+
+    a, b = lb.make_problem(2000, seed=3), lb.make_problem(2000, seed=3)
+    assert np.array_equal(a.X_train, b.X_train)
+    assert np.array_equal(a.y_test, b.y_test)
+    assert (len(a.X_train), len(a.X_test), a.n_classes) == (1600, 400, 10)
+    assert a.X_train.dtype == np.float32 and a.X_train.shape[1] == 20
+    assert set(np.unique(np.concatenate([a.y_train, a.y_test]))) == set(range(10))
+
+
+def test_largebatch_table_is_mean_min_max_over_seeds():
+    from minigrad.distributed import largebatch as lb
+
+    rows = [{"optimizer": "lamb", "rule": "sqrt", "batch": 32, "seed": s,
+             "test_acc": acc} for s, acc in enumerate([0.5, 0.7, 0.6])]
+    table = lb.format_table(rows)
+    assert "| lamb | sqrt | 0.600 (0.50-0.70) |" in table
+    assert "mean (min-max) over 3 seeds" in table
+
+
+def _largebatch(tmp_path, name, ranks=None):
+    args = ["-m", "minigrad", "largebatch", "--samples", "800", "--epochs",
+            "1", "--seeds", "2", "--batch-sizes", "32,0", "--optimizers",
+            "adam,lamb", "--json", tmp_path / name, "--plot",
+            tmp_path / f"{name}.png"]
+    if ranks:
+        code, out, err, _ = mpirun(ranks, *args, "--distributed")
+    else:
+        r = subprocess.run([sys.executable, *map(str, args)], text=True,
+                           capture_output=True, timeout=300,
+                           env={**os.environ, **ONE_THREAD})
+        code, out, err = r.returncode, r.stdout, r.stderr
+    assert code == 0, err
+    return out, json.loads((tmp_path / name).read_text())
+
+
+def test_largebatch_command_makes_its_table_json_and_plot(tmp_path):
+    out, one = _largebatch(tmp_path, "one.json")
+    assert "held-out accuracy, mean (min-max) over 2 seeds" in out
+    # 2 optimizers x 2 rules x 2 batch sizes x 2 seeds
+    assert len(one["rows"]) == 16
+    assert {r["batch"] for r in one["rows"]} == {32, 640}
+    base = [r for r in one["rows"] if r["batch"] == 32]  # one run, both rules
+    for rule_a, rule_b in zip(base[:2], base[2:4]):
+        assert rule_a["test_acc"] == rule_b["test_acc"]
+    pytest.importorskip("matplotlib")
+    assert (tmp_path / "one.json.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_largebatch_over_2_ranks_gives_the_single_process_numbers(tmp_path):
+    _, one = _largebatch(tmp_path, "one.json")
+    _, two = _largebatch(tmp_path, "two.json", ranks=2)
+    assert two["settings"]["processes"] == 2
+    for a, b in zip(one["rows"], two["rows"]):
+        assert (a["optimizer"], a["rule"], a["batch"], a["seed"], a["steps"]) \
+            == (b["optimizer"], b["rule"], b["batch"], b["seed"], b["steps"])
+        # float32 rounding may flip a prediction: 160 held-out points
+        assert abs(a["test_acc"] - b["test_acc"]) <= 2 / 160

@@ -23,6 +23,7 @@ RUNS = {
     "optimizer_race.py": (["--epochs", "2"], "lowest final loss"),
     "cuda_backend.py": (["--steps", "5"], "largest parameter difference"),
     "train_from_scratch.py": (["--epochs", "3"], ""),
+    "data_parallel.py": (["--epochs", "2"], "largest parameter difference"),
 }
 
 
