@@ -33,7 +33,7 @@ and --batch-sizes make it smaller.
 EPILOG = """\
 examples:
   minigrad largebatch                                  # the full experiment
-  minigrad largebatch --optimizers adam,lamb --seeds 0 --epochs 2
+  minigrad largebatch --optimizers adam,lamb --seeds 1 --epochs 2
   minigrad largebatch --batch-sizes 32,512,8192 --rules sqrt
   mpiexec -n 2 minigrad largebatch --distributed --json lb.json
 """
