@@ -73,6 +73,8 @@ def broadcast_parameters(params, root=0):
         _comm.world().Bcast(values, root=int(root))
         if values is not p.data:
             np.copyto(p.data, values)
+        if hasattr(p, "_version"):  # an in-place write, as load_state_dict's
+            p._version += 1
 
 
 class _Flat:
