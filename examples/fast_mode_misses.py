@@ -1,15 +1,15 @@
 """How often does gradcheck's fast mode miss an error at a single element?
 
     python examples/fast_mode_misses.py                 (200 seeds, ~1 min)
-    python examples/fast_mode_misses.py --time          (also time each mode)
+    python examples/fast_mode_misses.py --time      (also time each mode)
 
 The model is a 256-256-10 tanh MLP (68,362 parameters) on a batch of 32.
 For each seed one random element of the first weight (65,536 elements) gets
 a wrong gradient -- multiplied by 1.5, or shifted by the gradient's typical
 size (its root mean square) -- and ``gradcheck_module(fast=True,
 directions=k)`` runs with that seed (``locate=False``: only the verdict is
-needed). A miss is a check that passes the planted weight. The full element-wise check catches
-every one of these errors.
+needed). A miss: the check passes the planted weight. The full element-wise
+check catches every one of these errors.
 
 Why fast mode can miss: along a random unit direction u the error shows up
 as error_j * u_j, and u_j is about 1/sqrt(65536) = 1/256 of the way the
@@ -125,6 +125,8 @@ def main():
     args = parser.parse_args()
     mlp, x = model_and_batch()
     directions = (1, 2, 4, 8, 16)
+    if args.seeds < 1:
+        parser.error("--seeds must be at least 1")
     print(f"fast mode misses of a one-element error in a 65,536-element "
           f"weight, over {args.seeds} seeds")
     print("| error | " + " | ".join(f"{k} dir." for k in directions) + " |")
