@@ -201,6 +201,16 @@ def test_kinks_are_skipped_and_counted_but_fail_when_asked(name):
                         raise_exception=False) is not disagrees
 
 
+def test_kinks_that_bracket_the_analytic_value_cost_nothing_more():
+    x = kinky((4, 5))
+    relu = Counted(mg.relu)
+    report = assert_gradcheck(relu, [x])
+    assert report.kinks_skipped > 0 and relu.calls == 3 + 2 * 20
+    wrong = Counted(lambda t: ReLUWrongAtZero()(t))  # 5 is outside [0, 1]
+    report = gradcheck_report(wrong, [x])
+    assert wrong.calls == 3 + 2 * 20 + 4 * report.results[0]["n_bad"]
+
+
 @pytest.mark.parametrize("mode", [{}, {"samples": 25}])
 def test_a_wrong_derivative_at_the_kink_itself_is_caught(mode):
     x = kinky((5, 5), seed=1)
