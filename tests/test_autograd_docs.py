@@ -1,4 +1,4 @@
-"""The snippets in docs/autograd.md, testing.md and optimizers.md run as
+"""The snippets in docs/autograd.md, testing.md, optimizers.md and lab.md run as
 written, and the values their comments promise are the values they print."""
 import contextlib
 import io
@@ -23,7 +23,8 @@ def promised_outputs(block):
             yield match.group(1), match.group(2).split(":")[0].split(" = ")[0].strip()
 
 
-@pytest.mark.parametrize("page", ["autograd.md", "testing.md", "optimizers.md"])
+@pytest.mark.parametrize("page", ["autograd.md", "testing.md", "optimizers.md",
+                                  "lab.md"])
 def test_snippets_run_and_print_what_they_say(page):
     blocks = python_blocks(DOCS / page)
     assert blocks, f"no python snippets in {page}"

@@ -88,6 +88,9 @@ def test_lamb_step_is_lr_times_the_norm():
     for row in trace("lamb", "rosenbrock", steps=5, lr=0.03):
         assert np.linalg.norm(row.step) == pytest.approx(
             0.03 * row.derived["norm_p"], rel=1e-12)
+        if "trust_ratio" in row.state:   # the optimizer's own record agrees
+            assert float(row.state["trust_ratio"]) == pytest.approx(
+                row.derived["trust_ratio"], rel=1e-12)
 
 
 def test_lamb_at_large_constant_lr_grows_norms_geometrically():

@@ -104,9 +104,9 @@ def trace(optimizer, surface="ravine", steps=5, lr=None, start=None,
 
 
 def _cell(value):
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) and value.ndim:
         return "(" + ", ".join(f"{x: .4g}" for x in value) + ")"
-    return f"{value:.4g}"
+    return f"{float(value):.4g}"
 
 
 def format_trace(rows, optimizer=""):
@@ -117,7 +117,8 @@ def format_trace(rows, optimizer=""):
     for row in rows:
         lines.append(f"step {row.t}  ({display_name(optimizer)}, "
                      f"lr {row.lr:g})")
-        items = [("g", row.grad), *row.state.items(), *row.derived.items(),
+        derived = [(k, v) for k, v in row.derived.items() if k not in row.state]
+        items = [("g", row.grad), *row.state.items(), *derived,
                  ("step", row.step), ("-step/g", row.effective_lr),
                  ("|step|", np.abs(row.step)), ("new point", row.point)]
         width = max(len(k) for k, _ in items)

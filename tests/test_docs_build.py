@@ -1,0 +1,152 @@
+"""The numbers and pictures in docs/optimizers.md and docs/lab.md are what
+the code prints now (docs/build.py regenerates them: ``python -m
+docs.build``).
+
+Cheap numbers (the 2-D landscapes: float64, element-wise, the same on any
+CPU) are recomputed here and must match to 0.1%; the pictures are compared
+by the data behind them (docs/img/data/*.json), not by PNG bytes. The
+training numbers (BLAS rounding, chaotic long runs, reported as medians over
+seeds) are recomputed by the slow test within a stated tolerance.
+"""
+import importlib
+import json
+import pathlib
+import re
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))          # docs/ is a folder, not a package
+build = importlib.import_module("docs.build")
+# the groups that train networks: checked by the slow test only
+TRAINING_KEYS = ("compare.", "sweep.", "norm.", "lamb.schedules")
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def numbers(text):
+    """The numbers in ``text``, with a \\times10^{k} folded into the one
+    before it."""
+    text = re.sub(r"\\times10\^\{(-?\d+)\}", r"e\1", text)
+    return [float(x) for x in NUMBER.findall(text)]
+
+
+def close(shown, computed, rel, abs_):
+    a, b = numbers(shown), numbers(computed)
+    return len(a) == len(b) and all(
+        abs(x - y) <= max(rel * max(abs(x), abs(y)), abs_) for x, y in zip(a, b))
+
+
+def page_marks():
+    marks = {}
+    for page in build.PAGES:
+        for key, shown in build.marked(page.read_text(encoding="utf-8")).items():
+            marks[key] = (page.name, shown)
+    return marks
+
+
+@pytest.fixture(scope="module")
+def cheap():
+    return build.cheap_facts()
+
+
+def test_pages_mark_numbers_and_every_cheap_number_is_shown(cheap):
+    marks = page_marks()
+    assert len(marks) > 60
+    assert set(cheap) - set(marks) == set(), "computed but never shown"
+    empty = [k for k, (_, shown) in marks.items() if shown.strip() in ("", "?")]
+    assert empty == [], f"never filled in by python -m docs.build: {empty}"
+
+
+def test_cheap_numbers_are_current(cheap):
+    marks = page_marks()
+    stale = [f"{marks[k][0]}: {k} shows {marks[k][1]!r}, code gives {v!r}"
+             for k, v in cheap.items() if not close(marks[k][1], v, 1e-3, 1e-12)]
+    assert stale == [], "run python -m docs.build\n" + "\n".join(stale)
+
+
+def test_every_marked_number_has_a_source(cheap):
+    """Each key in the pages is a cheap number or a training one (none
+    orphaned, e.g. by a renamed key)."""
+    orphans = [k for k in page_marks()
+               if k not in cheap and not k.startswith(TRAINING_KEYS)]
+    assert orphans == []
+
+
+def _same_data(saved, fresh, rtol):
+    assert set(saved) == set(fresh)
+    for key in saved:
+        a, b = np.asarray(saved[key], float), np.asarray(fresh[key], float)
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-12, err_msg=key)
+
+
+def test_landscape_pictures_show_what_the_code_computes():
+    fresh = {**build.path_pictures(draw=False), **build.noise_picture(False)}
+    for name, data in fresh.items():
+        saved = json.loads((build.DATA / f"{name}.json").read_text())
+        _same_data(saved, data, rtol=1e-9)
+
+
+def test_decay_picture_shows_what_the_code_computes():
+    _, runs = build.decay_facts()
+    data = build.decay_picture(runs, draw=False)["decay-adam-vs-adamw"]
+    saved = json.loads((build.DATA / "decay-adam-vs-adamw.json").read_text())
+    _same_data(saved, data, rtol=1e-9)
+
+
+def test_every_picture_has_its_data_and_every_shown_picture_exists():
+    pictures = {p.stem for p in build.IMG.glob("*.png")}
+    assert pictures <= {p.stem for p in build.DATA.glob("*.json")}
+    for page in build.PAGES:
+        for target in re.findall(r"\]\((img/[^)]+)\)", page.read_text()):
+            assert (ROOT / "docs" / target).exists(), target
+
+
+@pytest.fixture(scope="module")
+def training():
+    """The training groups' numbers (a few minutes; slow tests only)."""
+    facts = {}
+    for group in (build.compare_facts, build.sweep_facts, build.lamb_facts):
+        facts.update(group()[0])
+    return facts
+
+
+@pytest.mark.slow
+def test_training_numbers_are_current_within_their_spread(training):
+    """Re-run the training groups (a few minutes). Medians over seeds and the
+    best lrs may move a little on another CPU; 15% (0.02 absolute) is the
+    tolerance, the min..max ranges get 30%."""
+    marks, facts = page_marks(), training
+    stale = []
+    assert set(facts) == {k for k in marks if k.startswith(TRAINING_KEYS)}
+    for key, value in facts.items():
+        shown = marks[key][1]
+        if key.endswith(".table") and "compare" in key:
+            continue  # one seed's chaotic run: shown as printed, not checked
+        rel = 0.3 if "(" in value else 0.15
+        if not close(shown, value, rel, 0.02):
+            stale.append(f"{key}: shows {shown!r}, code gives {value!r}")
+    assert stale == [], "\n".join(stale)
+
+
+def schedule_medians(table):
+    """{lr: [constant, cosine, warmup+cosine] median accuracies}."""
+    rows = {}
+    for line in table.strip().splitlines()[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[cells[0]] = [float(c.split()[0]) for c in cells[1:]]
+    return rows
+
+
+@pytest.mark.slow
+def test_what_lab_md_says_about_lamb_schedules_holds(training):
+    """The sentences under the table: at 0.03 constant collapses and cosine
+    (with or without warmup) rescues; at 0.05 nothing does; at 0.01 warmup
+    turns a working run into one near chance."""
+    rows = schedule_medians(training["lamb.schedules"])
+    const, cosine, warm = rows["0.03"]
+    assert const < 0.5 < 0.9 < min(cosine, warm)
+    assert max(rows["0.05"]) < 0.5
+    const, cosine, warm = rows["0.01"]
+    assert warm < 0.5 < 0.9 < const
