@@ -209,3 +209,14 @@ def test_the_checkers_swish_is_the_starters_and_its_copies_are_broken():
         ok = (mg.gradcheck_module(m, x, raise_exception=False)
               and mg.gradcheck(m, [x], raise_exception=False))
         assert not ok, bug
+
+
+def test_the_course_readme_names_every_exercise_notebook_and_figure():
+    text = (COURSE / "README.md").read_text()
+    for name in NAMES:
+        assert f"`{name}`" in text, name
+    for notebook in COURSE.glob("*.ipynb"):
+        assert f"({notebook.name})" in text, notebook.name
+        assert f"(figures/{notebook.stem}.png)" in text, notebook.stem
+    for link in re.findall(r"\]\(([^)#]+)\)", text):
+        assert (COURSE / link).exists(), link
