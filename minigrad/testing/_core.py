@@ -227,46 +227,40 @@ def check_directions(problem, i, directions, base, eps, atol, rtol, kinks):
 def run(problem, mode, eps, atol, rtol, kinks, rng, samples=None, directions=4,
         locate=True):
     """Check every input of ``problem`` in ``mode``; returns one result dict
-    per input. In fast mode a failing input's worst offender (largest excess
-    over the tolerance) is then checked element by element, so the report
-    can name the element: its result is stored under ``"located"`` (not
-    with ``locate=False``: that check costs 2 evaluations per element). An
-    input whose every direction was put down to a kink is checked element by
-    element too (its result says ``"why"``): otherwise nothing about it was
-    verified."""
+    per input. In fast mode the failing input that is furthest out of
+    tolerance is then checked element by element, so the report can name
+    the element: its result is stored under ``"located"`` (not with
+    ``locate=False``: that check costs 2 evaluations per element). An input
+    whose every direction was put down to a kink is checked element by
+    element too (its result says ``"why"``): otherwise nothing about it
+    would have been verified."""
     base = _evaluate(problem.objective)
+
+    def every_element(i, mode="full"):
+        return check_elements(problem, i, np.arange(problem.arrays[i].size),
+                              base, eps, atol, rtol, kinks, mode)
+
     results = []
     for i, x in enumerate(problem.arrays):
-        if mode == "full":
-            indices = np.arange(x.size)
+        if mode == "full" or x.size == 0:
+            results.append(every_element(i, mode))
         elif mode == "sampled":
-            indices = np.sort(rng.choice(x.size, min(samples, x.size),
-                                         replace=False))
-        if mode == "fast":
-            if x.size == 0:
-                results.append(check_elements(problem, i, [], base, eps, atol,
-                                              rtol, kinks, "fast"))
-                continue
+            picked = rng.choice(x.size, min(samples, x.size), replace=False)
+            results.append(check_elements(problem, i, np.sort(picked), base,
+                                          eps, atol, rtol, kinks, mode))
+        else:
             u = random_directions(rng, x.shape, directions)
             results.append(check_directions(problem, i, u, base, eps, atol,
-                                             rtol, kinks))
-        else:
-            results.append(check_elements(problem, i, indices, base, eps, atol,
-                                          rtol, kinks, mode))
-    if mode == "fast" and locate:
-        for k, r in enumerate(results):
-            if r["checked"] and not r["n_bad"] and r["n_kinks"] == r["checked"]:
-                # nothing verified: kinks at x itself hide any error along
-                # every direction, so check this input element by element
-                results[k] = check_elements(
-                    problem, k, np.arange(problem.arrays[k].size), base, eps,
-                    atol, rtol, kinks, "full")
-                results[k]["why"] = ("every random direction crossed a kink, "
-                                     "so it was checked element by element")
-    failing = [k for k, r in enumerate(results) if r["n_bad"]]
-    if mode == "fast" and failing and locate:
-        worst = max(failing, key=lambda k: results[k]["score"])
-        results[worst]["located"] = check_elements(
-            problem, worst, np.arange(problem.arrays[worst].size), base, eps,
-            atol, rtol, kinks, "full")
+                                            rtol, kinks))
+    if mode != "fast" or not locate:
+        return results
+    for i, r in enumerate(results):
+        if r["checked"] and not r["n_bad"] and r["n_kinks"] == r["checked"]:
+            results[i] = every_element(i)
+            results[i]["why"] = ("every random direction crossed a kink, so "
+                                 "it was checked element by element")
+    failing = [i for i, r in enumerate(results) if r["n_bad"]]
+    if failing:
+        worst = max(failing, key=lambda i: results[i]["score"])
+        results[worst]["located"] = every_element(worst)
     return results
