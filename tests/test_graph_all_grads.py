@@ -77,3 +77,15 @@ def test_rankdir_turns_the_drawing():
     assert "rankdir=TB" in mg.viz.to_dot(o, rankdir="TB")
     with pytest.raises(ValueError, match="rankdir must be"):
         mg.viz.to_dot(o, rankdir="up")
+
+
+def test_minigrad_graph_of_a_model_shows_every_gradient():
+    r = subprocess.run([sys.executable, "-m", "minigrad", "graph", "--model",
+                        "2,4,1", "--format", "dot", "-o", "-"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    boxes = box_labels(r.stdout)
+    with_grad = [lab for lab in boxes if "grad " in lab]
+    constants = [lab for lab in boxes if "[constant]" in lab]
+    assert len(boxes) > 8
+    assert len(with_grad) + len(constants) == len(boxes), boxes
