@@ -112,7 +112,29 @@ def test_forgotten_weight_decay(tmp_path):
     text, passed = verdict("adagrad", path)
     assert not passed
     assert "ok 60 steps with lr=0.1, eps=1e-10, weight_decay=0 FAIL" in text
-    assert "check the weight-decay" in text
+    assert "left out weight decay" in text
+    path = variant(tmp_path, "adagrad", "g = g + weight_decay * p",
+                   "g = g + 2 * weight_decay * p")   # no slip we know of
+    text, _ = verdict("adagrad", path)
+    assert "check the weight-decay line" in text and "It looks like" not in text
+
+
+@pytest.mark.parametrize("name, old, new, slip", [
+    ("momentum", "v[...] = beta * v + (1 - beta) * g", "v[...] = beta * v + g",
+     "PyTorch's SGD momentum"),
+    ("adamw", "    p *= 1 - lr * weight_decay",
+     "    g = g + weight_decay * p", "Adam's L2 form"),
+    ("adamw", "p *= 1 - lr * weight_decay", "p *= 1 - weight_decay",
+     "by weight_decay instead of lr * weight_decay"),
+    ("adam", "    g = g + weight_decay * p", "    p *= 1 - lr * weight_decay",
+     "AdamW's decoupled decay"),
+    ("lamb", "p -= lr * r * u", "p -= lr * u", "left out the trust ratio"),
+    ("sgd", "    g = g + weight_decay * p", "    pass",
+     "left out weight decay"),
+])
+def test_a_common_slip_is_named(tmp_path, name, old, new, slip):
+    text, passed = verdict(name, variant(tmp_path, name, old, new))
+    assert not passed and f"It looks like you" in text and slip in text, text
 
 
 def test_a_new_array_instead_of_an_update_in_place(tmp_path):

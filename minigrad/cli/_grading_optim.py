@@ -41,6 +41,44 @@ RULES = {
 }
 
 
+def _no_decay(hyper):
+    return {**hyper, "weight_decay": 0.0}
+
+
+_DECAY_LEFT_OUT = (_no_decay, "you left out weight decay (the weight_decay "
+                   "line of the pseudocode)")
+
+# Common slips, each reproduced by one of minigrad's classes: when the
+# learner's path matches one, the message names the slip.
+# exercise -> [(class name, hyperparameters -> its kwargs, what it means)]
+SLIPS = {
+    "sgd": [("SGD", *_DECAY_LEFT_OUT)],
+    "momentum": [
+        ("SGD", lambda h: dict(lr=h["lr"], momentum=h["beta"],
+                               weight_decay=h["weight_decay"]),
+         "you wrote v = beta * v + g (PyTorch's SGD momentum); this rule "
+         "averages: v = beta * v + (1 - beta) * g"),
+        ("Momentum", *_DECAY_LEFT_OUT)],
+    "adagrad": [("AdaGrad", *_DECAY_LEFT_OUT)],
+    "rmsprop": [("RMSProp", *_DECAY_LEFT_OUT)],
+    "adam": [
+        ("AdamW", dict, "you shrank p directly (AdamW's decoupled decay); "
+         "Adam adds weight_decay * p to the gradient"),
+        ("Adam", *_DECAY_LEFT_OUT)],
+    "adamw": [
+        ("Adam", dict, "you added weight_decay * p to the gradient (Adam's "
+         "L2 form); AdamW shrinks p directly: p = p * (1 - lr * "
+         "weight_decay)"),
+        ("AdamW", lambda h: {**h, "weight_decay": h["weight_decay"] / h["lr"]},
+         "you shrank p by weight_decay instead of lr * weight_decay"),
+        ("AdamW", *_DECAY_LEFT_OUT)],
+    "lamb": [
+        ("AdamW", dict, "you left out the trust ratio r = ||p|| / ||u|| (with "
+         "r = 1 LAMB is AdamW)"),
+        ("LAMB", *_DECAY_LEFT_OUT)],
+}
+
+
 def class_kwargs(hyper):
     """The exercise's keyword arguments as the optimizer class takes them
     (``beta1, beta2`` -> ``betas``)."""
@@ -104,16 +142,33 @@ def _run_setting(step, name, class_name, hyper, index):
             return Check(what, False,
                          f"after step {t}, p has not changed.{hint}")
         if not np.allclose(p, want, rtol=1e-10, atol=1e-13):
-            return Check(what, False, _mismatch(t, p, want, hyper, index))
+            slip = _which_slip(name, p, t, hyper, p0, grads)
+            return Check(what, False, _mismatch(t, p, want, hyper, index,
+                                                slip))
     return Check(what, True)
 
 
-def _mismatch(t, got, want, hyper, index):
+def _which_slip(name, got, t, hyper, p0, grads):
+    """What a common slip would have given at step t, if it matches."""
+    exercise = next(k for k, v in RULES.items() if v[0] == name)
+    for class_name, change, meaning in SLIPS.get(exercise, ()):
+        kwargs = change(hyper)
+        if kwargs == hyper and class_name == RULES[exercise][1]:
+            continue    # no decay to leave out in this setting
+        path = reference_path(class_name, kwargs, p0, grads[:t])
+        if np.allclose(got, path[-1], rtol=1e-8, atol=1e-12):
+            return meaning
+    return None
+
+
+def _mismatch(t, got, want, hyper, index, slip=None):
     worst = np.unravel_index(int(np.argmax(np.abs(got - want))), got.shape)
     lines = [f"after step {t} your p differs from minigrad's: at element "
              f"{tuple(int(i) for i in worst)} yours is {got[worst]:.10g}, "
              f"expected {want[worst]:.10g}."]
-    if t == 1:
+    if slip:
+        lines.append(f"It looks like {slip}.")
+    elif t == 1:
         lines.append("Already the first step is off: compare each line of "
                      "your code with the pseudocode in the docstring "
                      "(which quantity is divided, squared, or scaled by lr?).")
@@ -122,7 +177,7 @@ def _mismatch(t, got, want, hyper, index):
                      f"right; what changes from step to step is the state: "
                      f"check that buffers are updated (not restarted) and "
                      f"that the step count t starts at 1.")
-    if index > 0 and hyper.get("weight_decay"):
+    if index > 0 and hyper.get("weight_decay") and not slip:
         lines.append("The plain settings passed; these add weight decay "
                      "and change the other knobs: check the weight-decay "
                      "line and that no number is hard-coded.")
