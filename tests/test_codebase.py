@@ -206,15 +206,22 @@ def test_modules_and_public_names_have_docstrings():
 
 
 def test_shared_kernel_math_has_no_number_literals():
-    """``optim/_math.py`` is compiled into float32 kernels: a literal such as
+    """The rules' element functions (``ELEMENT_FUNCTIONS`` at the end of each
+    ``optim/<rule>.py``) are compiled into float32 kernels: a literal such as
     ``1.0 - b`` or ``2 * x`` would make that arithmetic float64 (the PTX
     test sees it where the CUDA compilers are installed; this sees it
     everywhere). Numbers come in as arguments in the array's dtype."""
-    path = PACKAGE / "optim" / "_math.py"
+    import importlib
+    import inspect
+    import textwrap
+
+    rules = ["sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "lamb"]
+    functions = [function for rule in rules for function in
+                 importlib.import_module(f"minigrad.optim.{rule}").ELEMENT_FUNCTIONS]
+    assert len(functions) >= 7
     literals = []
-    for function in ast.parse(path.read_text(encoding="utf-8")).body:
-        if not isinstance(function, ast.FunctionDef):
-            continue
+    for function in (ast.parse(textwrap.dedent(inspect.getsource(f))).body[0]
+                     for f in functions):
         body = function.body[1:] if ast.get_docstring(function) else function.body
         literals += [f"{function.name}:{node.lineno}: {node.value!r}"
                      for statement in body for node in ast.walk(statement)

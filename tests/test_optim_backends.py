@@ -187,7 +187,7 @@ def test_tensors_split_across_work_items(cls, dtype):
 
 
 def test_chunk_rows_cover_every_element_once_in_equal_work_items():
-    from minigrad.optim._layout import chunk_rows
+    from minigrad.optim.kernels.layout import chunk_rows
 
     sizes = [5, 0, 17, 1, 0, 40, 3]
     work, rows = chunk_rows(sizes, 8)

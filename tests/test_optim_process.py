@@ -46,10 +46,11 @@ def test_cpu_kernels_load_from_the_cache_in_a_new_process():
     a.grad = np.ones(2, np.float32)
     opt.step()  # compiled (or cached) here
     code = ("import numpy as np\nfrom minigrad import optim\n"
-            "from minigrad.nn import Parameter\nfrom minigrad.optim import _cpu\n"
+            "from minigrad.nn import Parameter\n"
+            "from minigrad.optim.kernels import cpu\n"
             "a = Parameter(np.zeros(2, np.float32))\n"
             "opt = optim.Adam([a]); a.grad = np.ones(2, np.float32); opt.step()\n"
-            "s = _cpu.adam.stats\n"
+            "s = cpu.adam_kernel.stats\n"
             "print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))\n")
     result = run_python(code)
     assert result.returncode == 0, result.stderr

@@ -24,7 +24,7 @@ class Device:  # stands in for the missing GPU (see research/numba.md)
 
 dispatcher.get_current_device = lambda: Device()
 from numba.cuda.cudadrv import error as cuda_errors
-from minigrad.optim import _cuda
+from minigrad.optim.kernels import cuda as _cuda
 MISSING = (cuda_errors.NvvmSupportError, cuda_errors.NvrtcSupportError)
 f64 = re.compile(r"\b[a-z]+(?:\.[a-z0-9]+)*\.f64\b")
 out = {}

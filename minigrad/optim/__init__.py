@@ -6,16 +6,21 @@ iterable of parameters or of param-group dicts), their hyperparameters, and
 or ``"numpy"`` (the readable reference), plus ``on_nonfinite=None | "raise" |
 "skip"`` to refuse steps on NaN/Inf gradients (``"raise"``: a
 ``FloatingPointError`` naming the parameter; see ``Optimizer``). See
-``docs/kernels.md`` for how one rule's math becomes both kernels. Importing
-this package does not import Numba; the kernels are compiled (or loaded from
-cache) at the first step.
+``docs/kernels.md`` for how one rule's math becomes both kernels. One file
+per rule (``sgd.py``, ``momentum.py``, ``adagrad.py``, ``rmsprop.py``,
+``adam.py``, ``adamw.py``, ``lamb.py``) holds its math, NumPy reference,
+host coefficients and element function; ``kernels/`` holds the machinery.
+Importing this package does not import Numba; the kernels are compiled (or
+loaded from cache) at the first step.
 """
 from .adagrad import AdaGrad
-from .adam import Adam, AdamW
+from .adam import Adam
+from .adamw import AdamW
 from .lamb import LAMB
+from .momentum import Momentum
 from .optimizer import Optimizer
 from .rmsprop import RMSProp
-from .sgd import SGD, Momentum
+from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Momentum", "AdaGrad", "RMSProp", "Adam",
            "AdamW", "LAMB", "lr_scheduler"]

@@ -15,7 +15,8 @@ def _fail(message):
 
 def prepare_load(optimizer, state_dict):
     """Return ``(groups, fills)``: the new hyperparameter dicts (without
-    "params") and, per group and bucket, ``(steps, buffers)``."""
+    "params") and, per group and bucket, ``(steps, buffers, reports)``
+    (``reports``: the rule's diagnostics, NaN where the entry has none)."""
     if not isinstance(state_dict, Mapping) or set(state_dict) != {
             "state", "param_groups"}:
         _fail("expected a dict with exactly the keys 'state' and "
@@ -47,15 +48,17 @@ def prepare_load(optimizer, state_dict):
             steps = np.zeros(len(bucket.params), np.int64)
             buffers = {name: np.full(bucket.total, initial, bucket.dtype)
                        for name, initial in names.items()}
-            group_fills.append((steps, buffers))
+            reports = {name: np.full(len(bucket.params), np.nan)
+                       for name in optimizer.diagnostics}
+            group_fills.append((steps, buffers, reports))
         lookup = {id(b): fill for b, fill in zip(buckets, group_fills)}
         for saved_id in ids:
             if saved_id not in saved_state:
                 continue  # never stepped: fresh state
             bucket, k = position[saved_id]
-            steps, buffers = lookup[id(bucket)]
+            steps, buffers, reports = lookup[id(bucket)]
             steps[k] = _check_entry(saved_id, saved_state[saved_id], bucket, k,
-                                    names, buffers)
+                                    names, buffers, reports)
         groups.append(new_group)
         fills.append(group_fills)
     extra = set(saved_state) - used
@@ -95,14 +98,25 @@ def _check_group(optimizer, index, group, saved):
     return new_group, [int(i) for i in ids]
 
 
-def _check_entry(pid, entry, bucket, k, names, buffers):
+def _check_entry(pid, entry, bucket, k, names, buffers, reports):
     if not isinstance(entry, Mapping):
         _fail(f"state of parameter {pid} must be a dict, got "
               f"{type(entry).__name__}")
     expected = {"step", *names}
-    if set(entry) != expected:
+    optional = set(reports)  # diagnostics (LAMB's trust_ratio): with or without
+    if not expected <= set(entry) <= expected | optional:
         _fail(f"state of parameter {pid} has keys {sorted(map(str, entry))}, "
-              f"expected {sorted(expected)}")
+              f"expected {sorted(expected)}"
+              + (f" and optionally {sorted(optional)}" if optional else ""))
+    for name in optional & set(entry):
+        value = entry[name]
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value.item()
+        if isinstance(value, (bool, np.bool_)) or not isinstance(
+                value, numbers.Real):
+            _fail(f"state of parameter {pid}: {name!r} must be a real number, "
+                  f"got {value!r}")
+        reports[name][k] = float(value)
     step = entry["step"]
     if isinstance(step, np.ndarray) and step.ndim == 0:
         step = step.item()

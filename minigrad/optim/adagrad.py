@@ -1,10 +1,17 @@
 """AdaGrad: per-coordinate rates from the sum of squared gradients."""
+from collections import namedtuple
+import math
+
 import numpy as np
 
 from . import _checks
 from .optimizer import Optimizer
+from .sgd import l2_penalty
 
 __all__ = ["AdaGrad"]
+
+# decayed_lr: this step's rate, lr / (1 + (t - 1) * lr_decay)
+Coefficients = namedtuple("AdaGradCoefficients", "decayed_lr weight_decay eps")
 
 
 class AdaGrad(Optimizer):
@@ -26,6 +33,7 @@ class AdaGrad(Optimizer):
 
     kernel = "adagrad"
     buffer_names = ("sum",)
+    Coefficients = Coefficients
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
                  initial_accumulator_value=0.0, eps=1e-10, *, backend="cpu",
@@ -56,8 +64,20 @@ class AdaGrad(Optimizer):
         p[...] = p - clr * (g / (np.sqrt(s) + eps))
 
     def _coefficients(self, group, t):
-        clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
-        return (clr, group["weight_decay"], group["eps"])
+        return Coefficients(
+            decayed_lr=group["lr"] / (1 + (t - 1) * group["lr_decay"]),
+            weight_decay=group["weight_decay"], eps=group["eps"])
 
     def _flags(self, group):
         return (int(group["weight_decay"] != 0),)
+
+
+# ---- per element, plain Python: compiled into the kernels (kernels/jit.py).
+def adagrad_element(p, g, s, c, has_weight_decay):
+    """``s = s + g^2``, ``p - clr g / (sqrt(s) + eps)``."""
+    g = l2_penalty(g, p, c.weight_decay, has_weight_decay)
+    s = s + g * g
+    return p - c.decayed_lr * (g / (math.sqrt(s) + c.eps)), s
+
+
+ELEMENT_FUNCTIONS = (adagrad_element,)

@@ -1,18 +1,25 @@
-"""Adam and AdamW: bias-corrected moment estimates (Kingma & Ba 2014,
-arXiv:1412.6980; Loshchilov & Hutter 2017, arXiv:1711.05101).
+"""Adam: bias-corrected moment estimates (Kingma & Ba 2014, arXiv:1412.6980).
 
 The pieces are plain functions so that AdamW and LAMB are visibly "Adam plus
 something": ``update_moments`` (shared by all three) and ``adam_step``
-(shared by Adam and AdamW).
+(shared by Adam and ``adamw.py``), and per element ``moments_element`` and
+``adam_update_element`` likewise.
 """
+from collections import namedtuple
 import math
 
 import numpy as np
 
 from . import _checks
 from .optimizer import Optimizer
+from .sgd import l2_penalty
 
-__all__ = ["Adam", "AdamW"]
+__all__ = ["Adam"]
+
+# step_size = lr / (1 - beta1**t); sqrt_bias_correction2 = sqrt(1 - beta2**t)
+Coefficients = namedtuple(
+    "AdamCoefficients", "step_size weight_decay beta1 one_minus_beta1 beta2 "
+    "one_minus_beta2 eps sqrt_bias_correction2")
 
 
 def update_moments(g, state, beta1, beta2):
@@ -57,6 +64,7 @@ class Adam(Optimizer):
 
     kernel = "adam"
     buffer_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    Coefficients = Coefficients
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
                  weight_decay=0.0, amsgrad=False, *, backend="cpu",
@@ -84,49 +92,44 @@ class Adam(Optimizer):
         adam_step(p, g, state, group["lr"], *group["betas"], group["eps"],
                   group["amsgrad"], t)
 
-    def _adam_coefficients(self, group, t):
-        beta1, beta2 = group["betas"]
-        step_size = group["lr"] / (1 - beta1 ** t)
-        return (step_size, beta1, 1 - beta1, beta2, 1 - beta2, group["eps"],
-                math.sqrt(1 - beta2 ** t))
-
     def _coefficients(self, group, t):
-        step_size, *rest = self._adam_coefficients(group, t)
-        return (step_size, group["weight_decay"], *rest)
+        beta1, beta2 = group["betas"]
+        return Coefficients(
+            step_size=group["lr"] / (1 - beta1 ** t),
+            weight_decay=group["weight_decay"], beta1=beta1,
+            one_minus_beta1=1 - beta1, beta2=beta2, one_minus_beta2=1 - beta2,
+            eps=group["eps"], sqrt_bias_correction2=math.sqrt(1 - beta2 ** t))
 
     def _flags(self, group):
         return (int(group["weight_decay"] != 0), int(group["amsgrad"]))
 
 
-class AdamW(Adam):
-    r"""AdamW, exactly ``torch.optim.AdamW``: Adam with decoupled weight decay.
+# ---- per element, plain Python: compiled into the kernels (kernels/jit.py).
+def moments_element(g, m, v, c):
+    """First and second moment estimates (Adam, AdamW, LAMB)."""
+    m = c.beta1 * m + c.one_minus_beta1 * g
+    v = c.beta2 * v + c.one_minus_beta2 * g * g
+    return m, v
 
-    ::
 
-        p = p * (1 - lr * weight_decay)        (first, on the old p)
-        Adam step with the raw gradient (no L2 term)
+def adam_update_element(p, g, m, v, vmax, c, amsgrad):
+    """The Adam step proper (Adam, AdamW): as PyTorch, eps is added after
+    bias-correcting the root of v, ``sqrt(v) / sqrt(1 - beta2**t) + eps``;
+    with amsgrad the running maximum of the (uncorrected) v takes its place."""
+    m, v = moments_element(g, m, v, c)
+    if amsgrad:
+        if v > vmax:
+            vmax = v
+        denom = math.sqrt(vmax) / c.sqrt_bias_correction2 + c.eps
+    else:
+        denom = math.sqrt(v) / c.sqrt_bias_correction2 + c.eps
+    return p - c.step_size * (m / denom), m, v, vmax
 
-    Defaults: as Adam but ``weight_decay=1e-2``. With ``weight_decay=0`` it is
-    Adam exactly.
-    """
 
-    kernel = "adamw"
+def adam_element(p, g, m, v, vmax, c, has_weight_decay, amsgrad):
+    """Adam = L2 decay folded into the gradient, then the Adam step."""
+    g = l2_penalty(g, p, c.weight_decay, has_weight_decay)
+    return adam_update_element(p, g, m, v, vmax, c, amsgrad)
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                 weight_decay=1e-2, amsgrad=False, *, backend="cpu",
-                 on_nonfinite=None):
-        super().__init__(params, lr=lr, betas=betas, eps=eps,
-                         weight_decay=weight_decay, amsgrad=amsgrad,
-                         backend=backend, on_nonfinite=on_nonfinite)
 
-    def _reference(self, p, g, state, group, t):
-        p[...] = p * (1 - group["lr"] * group["weight_decay"])
-        adam_step(p, g, state, group["lr"], *group["betas"], group["eps"],
-                  group["amsgrad"], t)
-
-    def _coefficients(self, group, t):
-        decay = 1 - group["lr"] * group["weight_decay"]
-        return (decay, *self._adam_coefficients(group, t))
-
-    def _flags(self, group):
-        return (int(group["amsgrad"]),)
+ELEMENT_FUNCTIONS = (moments_element, adam_update_element, adam_element)

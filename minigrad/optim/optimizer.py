@@ -7,9 +7,17 @@ An update rule (``Adam``, ...) subclasses it and provides
 * ``_buffers(group)``: the state buffers the group needs, name -> initial
   value (e.g. ``{"exp_avg": 0.0, "exp_avg_sq": 0.0}``);
 * ``_reference(p, g, state, group, t)``: the NumPy update of one tensor at
-  step ``t``, in place -- the readable oracle (``backend="numpy"``);
-* ``_coefficients(group, t)``, ``_flags(group)``, ``_extras(...)`` and the
-  ``kernel`` name: what the compiled kernels need (see ``_backends.py``).
+  step ``t``, in place -- the readable oracle (``backend="numpy"``); it
+  returns the values of the rule's ``diagnostics`` (LAMB: its trust ratio);
+* ``Coefficients`` (a named tuple: the step's scalars, by name),
+  ``_coefficients(group, t)`` (one of them, computed on the host),
+  ``_flags(group)`` (options as integers) and the ``kernel`` name: what the
+  compiled kernels need.
+
+``step()`` checks and gathers the arrays, then builds one ``Plan`` per bucket
+(``optim/kernels/plan.py``) and hands it to the backend: the path from
+``step()`` to a rule's element function goes one way, and no backend reads
+the optimizer.
 
 State layout follows PyTorch: ``state_dict()`` returns
 ``{"state": {param_id: {"step": int, "exp_avg": array, ...}},
@@ -21,8 +29,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from . import _backends, _checks
-from ._layout import Bucket
+from . import _checks, kernels
+from .kernels import Bucket, Plan
 
 __all__ = ["Optimizer"]
 
@@ -48,15 +56,17 @@ class Optimizer:
     (and dtype) per step, however many tensors the group holds.
     """
 
-    kernel = None  # name of the rule's kernels in _cpu.py / _cuda.py
+    kernel = None  # name of the rule's kernels in kernels/cpu.py, cuda.py
     buffer_names = ()  # every buffer the kernels take, in argument order
-    scratch_names = ()  # work arrays (not state) the cpu kernel takes last
+    scratch_names = ()  # work arrays (not state) the cpu kernel takes
+    diagnostics = ()  # per-parameter reports of each step (opt.state[p])
+    Coefficients = None  # named tuple of the scalars _coefficients returns
 
     def __init__(self, params, defaults, *, backend="cpu", on_nonfinite=None):
         self.defaults = dict(defaults)
         self._check(self.defaults)
         self.on_nonfinite = _checks.on_nonfinite(on_nonfinite)
-        self._backend = _backends.get(backend)  # the one place a backend is chosen
+        self._backend = kernels.get(backend)  # the one place a backend is chosen
         self.backend = backend
         self.param_groups = []
         self._buckets = []
@@ -127,7 +137,8 @@ class Optimizer:
         for dtype in (np.float32, np.float64):
             mine = [(i, p) for i, p in zip(ids, params) if p.data.dtype == dtype]
             if mine:
-                bucket = Bucket([p for _, p in mine], [i for i, _ in mine], dtype)
+                bucket = Bucket([p for _, p in mine], [i for i, _ in mine], dtype,
+                                self.diagnostics)
                 bucket.ensure_buffers(self._buffers(new))
                 buckets.append(bucket)
         self.param_groups.append(new)
@@ -167,8 +178,11 @@ class Optimizer:
         for group, bucket, batch in work:
             bucket.ensure_buffers(self._buffers(group))
             bucket.steps[list(batch.active)] += 1
-            self.kernel_calls += self._backend.step(self, group, bucket, batch)
+            plan = self._plan(group, bucket, batch)
+            self.kernel_calls += self._backend.step(plan, bucket, batch)
             batch.finish()
+            for name, values in zip(self.diagnostics, plan.diagnostics):
+                bucket.diagnostics[name][list(batch.active)] = values
             for k in batch.active:  # an in-place write: bump the version
                 p = bucket.params[k]  # (a later backward through the old
                 if hasattr(p, "_version"):  # values then refuses to run)
@@ -194,22 +208,38 @@ class Optimizer:
         ``_coefficients`` and ``_reference`` see it): its own step count."""
         return bucket.steps[list(active)]
 
-    def _extras(self, group, steps):
-        """Extra per-tensor arrays a rule's kernel takes (none by default)."""
-        return ()
+    def _plan(self, group, bucket, batch):
+        """What the backend needs for this bucket's step (see ``Plan``)."""
+        steps = self._steps(bucket, batch.active)
+        wide = self._coefficient_table(group, steps)
+        used = self._buffers(group)
+        empty = np.empty(0, bucket.dtype)
+        return Plan(
+            kernel=self.kernel,
+            coefficients=wide.astype(bucket.dtype, copy=False),
+            wide_coefficients=wide, steps=steps, flags=self._flags(group),
+            buffers=tuple(bucket.buffers.get(name, empty)
+                          for name in self.buffer_names),
+            buffer_names=self.buffer_names, used=tuple(used),
+            scratch=tuple(bucket.scratch(name) for name in self.scratch_names),
+            diagnostics=tuple(np.empty(len(steps)) for _ in self.diagnostics),
+            reference=lambda p, g, state, t: self._reference(p, g, state,
+                                                             group, t))
 
-    # ------------------------------------------------------------- state
-    def _coefficient_table(self, group, steps, dtype):
-        """One row of host-computed coefficients per tensor, in ``dtype``;
-        computed once per distinct step count (usually one per group)."""
+    def _coefficient_table(self, group, steps):
+        """One row of host-computed coefficients per tensor (the columns:
+        ``Coefficients`` fields), in float64; computed once per distinct step
+        count (usually one per group)."""
         if steps[0] == steps[-1] and (steps == steps[0]).all():
-            row = np.array(self._coefficients(group, int(steps[0])), dtype)
-            table = np.empty((len(steps), row.size), dtype)
+            row = np.array(self._coefficients(group, int(steps[0])), np.float64)
+            table = np.empty((len(steps), row.size))
             table[...] = row
             return table
         unique, where = np.unique(steps, return_inverse=True)
         rows = [self._coefficients(group, int(t)) for t in unique]
-        return np.array(rows, dtype=dtype).reshape(len(unique), -1)[where]
+        return np.array(rows, np.float64).reshape(len(unique), -1)[where]
+
+    # ------------------------------------------------------------- state
 
     @property
     def state(self):
@@ -217,17 +247,26 @@ class Optimizer:
         the flat buffers (on the cpu and numpy backends writing to them changes
         the optimizer's state; on cuda the state lives on the device and these
         are host copies -- use ``load_state_dict`` to change it)."""
-        self._backend.sync(self)
+        self._backend.sync(self._all_buckets())
         return _StateView(self)
 
     def _param_state(self, bucket, k):
         state = {"step": int(bucket.steps[k])}
         for name in bucket.buffers:
             state[name] = bucket.view(name, k)
+        for name, values in bucket.diagnostics.items():
+            if not np.isnan(values[k]):
+                state[name] = float(values[k])
         return state
 
+    def _all_buckets(self):
+        return [bucket for buckets in self._buckets for bucket in buckets]
+
     def state_dict(self):
-        self._backend.sync(self)
+        """``{"state": {id: {"step", buffers...}}, "param_groups": [...]}``;
+        a rule's ``diagnostics`` (LAMB's ``trust_ratio``) are reports of the
+        last step, not state: they are left out."""
+        self._backend.sync(self._all_buckets())
         state = {}
         groups = []
         for group, buckets in zip(self.param_groups, self._buckets):
@@ -250,7 +289,7 @@ class Optimizer:
         mismatch a ValueError is raised and nothing changes."""
         from ._load import prepare_load
 
-        self._backend.sync(self)
+        self._backend.sync(self._all_buckets())
         new_groups, new_buckets = prepare_load(self, state_dict)
         for group, buckets, new_group, fills in zip(
                 self.param_groups, self._buckets, new_groups, new_buckets):
@@ -258,12 +297,12 @@ class Optimizer:
             group.clear()
             group.update(new_group)
             group["params"] = params
-            for bucket, (steps, buffers) in zip(buckets, fills):
+            for bucket, (steps, buffers, reports) in zip(buckets, fills):
                 bucket.steps[:] = steps
                 bucket.buffers = buffers
                 bucket.born = {name: np.zeros_like(steps) for name in buffers}
-                bucket.device = None
-                bucket.device_dirty = False
+                bucket.diagnostics = reports
+            self._backend.forget(buckets)  # its copies are of the old state
 
     def check_state_dict(self, state_dict):
         """Raise what ``load_state_dict(state_dict)`` would raise, and change

@@ -1,10 +1,17 @@
 """RMSProp: gradients divided by a running root-mean-square."""
+from collections import namedtuple
+import math
+
 import numpy as np
 
 from . import _checks
 from .optimizer import Optimizer
+from .sgd import l2_penalty
 
 __all__ = ["RMSProp"]
+
+Coefficients = namedtuple("RMSPropCoefficients",
+                          "lr weight_decay alpha one_minus_alpha eps momentum")
 
 
 class RMSProp(Optimizer):
@@ -29,6 +36,7 @@ class RMSProp(Optimizer):
 
     kernel = "rmsprop"
     buffer_names = ("square_avg", "grad_avg", "momentum_buffer")
+    Coefficients = Coefficients
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0,
                  momentum=0.0, centered=False, *, backend="cpu",
@@ -74,10 +82,31 @@ class RMSProp(Optimizer):
             p[...] = p - lr * (g / avg)
 
     def _coefficients(self, group, t):
-        alpha = group["alpha"]
-        return (group["lr"], group["weight_decay"], alpha, 1 - alpha,
-                group["eps"], group["momentum"])
+        return Coefficients(lr=group["lr"], weight_decay=group["weight_decay"],
+                            alpha=group["alpha"],
+                            one_minus_alpha=1 - group["alpha"],
+                            eps=group["eps"], momentum=group["momentum"])
 
     def _flags(self, group):
         return (int(group["weight_decay"] != 0), int(group["centered"]),
                 int(group["momentum"] > 0))
+
+
+# ---- per element, plain Python: compiled into the kernels (kernels/jit.py).
+def rmsprop_element(p, g, v, gbar, buf, c, has_weight_decay, centered,
+                    has_momentum):
+    """One element; eps is added outside the square root (as PyTorch)."""
+    g = l2_penalty(g, p, c.weight_decay, has_weight_decay)
+    v = c.alpha * v + c.one_minus_alpha * g * g
+    if centered:
+        gbar = c.alpha * gbar + c.one_minus_alpha * g
+        avg = math.sqrt(v - gbar * gbar) + c.eps
+    else:
+        avg = math.sqrt(v) + c.eps
+    if has_momentum:
+        buf = c.momentum * buf + g / avg
+        return p - c.lr * buf, v, gbar, buf
+    return p - c.lr * (g / avg), v, gbar, buf
+
+
+ELEMENT_FUNCTIONS = (rmsprop_element,)

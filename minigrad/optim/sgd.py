@@ -1,14 +1,21 @@
-"""Gradient descent with (heavy-ball) momentum: ``SGD`` and ``Momentum``."""
+"""SGD: gradient descent, with optional heavy-ball momentum and L2 decay."""
+from collections import namedtuple
+
 from . import _checks
 from .optimizer import Optimizer
 
-__all__ = ["SGD", "Momentum"]
+__all__ = ["SGD"]
+
+# The host computes these once per step, in the parameter's dtype; the
+# kernels read them by name (see ``optim/kernels/jit.py``).
+Coefficients = namedtuple("SGDCoefficients",
+                          "lr weight_decay momentum one_minus_dampening")
 
 
 class SGD(Optimizer):
     r"""Stochastic gradient descent, exactly ``torch.optim.SGD``.
 
-    With ``g`` the gradient and ``t`` the step::
+    With ``g`` the gradient::
 
         g = g + weight_decay * p                       (if weight_decay)
         b = g                            first step    (if momentum)
@@ -27,6 +34,7 @@ class SGD(Optimizer):
 
     kernel = "sgd"
     buffer_names = ("momentum_buffer",)
+    Coefficients = Coefficients
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0,
                  nesterov=False, weight_decay=0.0, *, backend="cpu",
@@ -71,66 +79,39 @@ class SGD(Optimizer):
         p[...] = p - lr * g
 
     def _coefficients(self, group, t):
-        # columns 4 != 5 marks the first step (no float literal in kernels)
-        return (group["lr"], group["weight_decay"], group["momentum"],
-                1 - group["dampening"], 1.0 if t == 1 else 0.0, 0.0)
+        return Coefficients(lr=group["lr"], weight_decay=group["weight_decay"],
+                            momentum=group["momentum"],
+                            one_minus_dampening=1 - group["dampening"])
 
     def _flags(self, group):
         return (int(group["weight_decay"] != 0), int(group["momentum"] != 0),
                 int(group["nesterov"]))
 
 
-class Momentum(Optimizer):
-    r"""Gradient descent with an exponential moving average of gradients.
+# ---- per element, plain Python: compiled into the kernels (kernels/jit.py).
+# No number literals: a float32 kernel must not compute in float64.
+def l2_penalty(g, p, weight_decay, has_weight_decay):
+    """L2 weight decay folded into the gradient: ``g + wd * p`` (SGD's, and
+    that of every rule with L2-style decay)."""
+    if has_weight_decay:
+        return g + weight_decay * p
+    return g
 
-    ::
 
-        g = g + weight_decay * p           (if weight_decay; L2 style)
-        v = beta * v + (1 - beta) * g      (v starts at 0)
-        p = p - lr * v
+def sgd_element(p, g, buf, c, has_weight_decay, has_momentum, first_step,
+                nesterov):
+    """One element of ``p``; ``first_step``: no buffer yet (``b = g``)."""
+    g = l2_penalty(g, p, c.weight_decay, has_weight_decay)
+    if has_momentum:
+        if first_step:
+            buf = g
+        else:
+            buf = c.momentum * buf + c.one_minus_dampening * g
+        if nesterov:
+            g = g + c.momentum * buf
+        else:
+            g = buf
+    return p - c.lr * g, buf
 
-    Defaults: ``lr=1e-2, beta=0.9, weight_decay=0``. The "momentum" form of
-    Polyak 1964 / the EMA form used in most lecture notes.
 
-    Where we differ from PyTorch: there is no such class there. Since
-    ``v = (1 - beta) * b`` at every step, with ``b = beta * b + g`` torch's
-    buffer, ``Momentum(lr=eta, beta=beta)`` is exactly
-    ``torch.optim.SGD(lr=eta * (1 - beta), momentum=beta)`` (to ~1e-15).
-    ``SGD(momentum=beta, dampening=beta)`` is not: torch's first buffer is
-    the undamped ``g`` and the difference persists. At equal ``lr`` this rule
-    steps ``1 - beta`` times shorter than torch's; its gain over plain SGD is
-    a larger stable lr, ``2 (1 + beta) / ((1 - beta) h_max)`` on a quadratic.
-    State per parameter: ``velocity``, ``step``.
-    """
-
-    kernel = "momentum"
-    buffer_names = ("velocity",)
-
-    def __init__(self, params, lr=1e-2, beta=0.9, weight_decay=0.0, *,
-                 backend="cpu", on_nonfinite=None):
-        defaults = dict(lr=lr, beta=beta, weight_decay=weight_decay)
-        super().__init__(params, defaults, backend=backend,
-                         on_nonfinite=on_nonfinite)
-
-    def _check(self, group):
-        _checks.common(group)
-        _checks.real("beta", group["beta"], 0.0, 1.0)
-
-    def _buffers(self, group):
-        return {"velocity": 0.0}
-
-    def _reference(self, p, g, state, group, t):
-        lr, beta, wd = group["lr"], group["beta"], group["weight_decay"]
-        if wd != 0:
-            g = g + wd * p
-        v = state["velocity"]
-        v[...] = beta * v + (1 - beta) * g
-        p[...] = p - lr * v
-
-    def _coefficients(self, group, t):
-        return (group["lr"], group["weight_decay"], group["beta"],
-                1 - group["beta"])
-
-    def _flags(self, group):
-        return (int(group["weight_decay"] != 0),)
-
+ELEMENT_FUNCTIONS = (l2_penalty, sgd_element)

@@ -1,10 +1,14 @@
 """Where a step is computed: the one place that picks a backend.
 
-* ``"numpy"``: the rule's ``_reference`` on each tensor -- the readable oracle;
-* ``"cpu"`` (default): one ``@njit`` kernel call per bucket (``_cpu.py``);
-* ``"cuda"``: ``@cuda.jit`` kernels, state kept on the device (``_cuda.py``).
+* ``"numpy"``: the rule's NumPy reference on each tensor -- the readable oracle;
+* ``"cpu"`` (default): one ``@njit`` kernel call per bucket (``cpu.py``);
+* ``"cuda"``: ``@cuda.jit`` kernels, state kept on the device (``cuda.py``).
 
-Numba is imported at the first cpu/cuda step, never by ``import minigrad``.
+Each backend's ``step(plan, bucket, batch)`` reads the ``Plan`` and the
+bucket's layout and returns the number of kernel launches; ``sync(buckets)``
+brings state it keeps elsewhere back into the buckets, ``forget(buckets)``
+drops such copies after the host state was replaced. Numba is imported at
+the first cpu/cuda step, never by ``import minigrad``.
 """
 import math
 
@@ -14,6 +18,7 @@ BACKENDS = ("cpu", "cuda", "numpy")
 
 
 def get(name):
+    """A new backend object for ``name`` (``ValueError`` for another)."""
     if name == "cpu":
         return CpuBackend()
     if name == "numpy":
@@ -24,19 +29,27 @@ def get(name):
 
 
 class NumpyBackend:
-    def step(self, opt, group, bucket, batch):
-        steps = opt._steps(bucket, batch.active)
-        for k, t, data, grad in zip(batch.active, steps, batch.datas,
-                                    batch.grads):
-            state = {name: bucket.view(name, k) for name in opt._buffers(group)}
-            opt._reference(data, grad, state, group, int(t))
+    """The rule's NumPy reference, one tensor at a time."""
+
+    def step(self, plan, bucket, batch):
+        for i, (k, t, data, grad) in enumerate(zip(
+                batch.active, plan.steps, batch.datas, batch.grads)):
+            state = {name: bucket.view(name, k) for name in plan.used}
+            reported = plan.reference(data, grad, state, int(t))
+            for values, value in zip(plan.diagnostics, reported or ()):
+                values[i] = value
         return 0
 
-    def sync(self, opt):
+    def sync(self, buckets):
+        pass
+
+    def forget(self, buckets):
         pass
 
 
 class CpuBackend:
+    """One ``@njit`` kernel call per bucket, on the arrays' own memory."""
+
     # Below this many elements per work item, splitting costs more than it saves.
     min_piece = 1 << 15
     # Below this many elements a step runs on one thread. NumPy's BLAS threads
@@ -45,13 +58,13 @@ class CpuBackend:
     # the Adam step of a 784-256-256-10 MLP on 2 cores (benchmarks/, sec. 4).
     min_parallel = 1 << 19
 
-    def step(self, opt, group, bucket, batch):
+    def step(self, plan, bucket, batch):
         import numba
 
-        from . import _cpu
+        from . import cpu
 
-        active = list(batch.active)
         if batch.kernel_cache is None:
+            active = list(batch.active)
             total = int(bucket.sizes[active].sum())
             pieces = 4 * numba.get_num_threads()
             piece = max(math.ceil(total / pieces), self.min_piece)
@@ -60,15 +73,8 @@ class CpuBackend:
                 np.array([a.ctypes.data for a in batch.grads], np.int64),
                 bucket.offsets[active], *bucket.rows(batch.active, piece))
         p_addr, g_addr, offsets, work, rows = batch.kernel_cache
-        steps = opt._steps(bucket, active)
-        coefs = opt._coefficient_table(group, steps, bucket.dtype)
-        empty = np.empty(0, bucket.dtype)
-        buffers = [bucket.buffers.get(name, empty) for name in opt.buffer_names]
-        kernel = getattr(_cpu, opt.kernel)
-        scratch = [bucket.scratch(name) for name in opt.scratch_names]
-        args = (work, rows, p_addr, g_addr, offsets, coefs,
-                *opt._extras(group, steps), *opt._flags(group), *buffers,
-                *scratch)
+        args = cpu.arguments(plan, work, rows, p_addr, g_addr, offsets)
+        kernel = cpu.KERNELS[plan.kernel]
         threads = numba.get_num_threads()
         if (work.size > 2 and bucket.total >= self.min_parallel) or threads == 1:
             kernel(*args)
@@ -82,11 +88,17 @@ class CpuBackend:
             numba.set_num_threads(threads)
         return 1
 
-    def sync(self, opt):
+    def sync(self, buckets):
+        pass
+
+    def forget(self, buckets):
         pass
 
 
 class CudaBackend:
+    """Keeps each bucket's state on the device between steps (``cuda.Device``
+    per bucket), and copies it back only when someone reads it."""
+
     def __init__(self):
         try:
             from numba import cuda
@@ -101,15 +113,27 @@ class CudaBackend:
                 'backend="cpu" (the default), or run the CUDA kernels in '
                 "Numba's simulator by setting NUMBA_ENABLE_CUDASIM=1 before "
                 "numba is first imported (slow; for testing).")
+        self.devices = {}  # id(bucket) -> (bucket, cuda.Device)
 
-    def step(self, opt, group, bucket, batch):
-        from . import _cuda
+    def _device(self, bucket):
+        from . import cuda
 
-        return _cuda.step(opt, group, bucket, batch)
+        entry = self.devices.get(id(bucket))
+        if entry is None or entry[0] is not bucket:
+            entry = self.devices[id(bucket)] = (bucket, cuda.Device(bucket))
+        return entry[1]
 
-    def sync(self, opt):
-        from . import _cuda
+    def step(self, plan, bucket, batch):
+        from . import cuda
 
-        for buckets in opt._buckets:
-            for bucket in buckets:
-                _cuda.pull_state(bucket)
+        return cuda.step(plan, bucket, batch, self._device(bucket))
+
+    def sync(self, buckets):
+        for bucket in buckets:
+            entry = self.devices.get(id(bucket))
+            if entry is not None and entry[0] is bucket:
+                entry[1].pull()
+
+    def forget(self, buckets):
+        for bucket in buckets:
+            self.devices.pop(id(bucket), None)

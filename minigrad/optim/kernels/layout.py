@@ -5,7 +5,7 @@ the whole group). Its state lives in one flat array per buffer name
 (``exp_avg``, ...), parameter ``k`` at ``offsets[k]:offsets[k] + sizes[k]``;
 per-parameter state is a reshaped view of that slice. The parameters and
 gradients are NOT copied into flat arrays: the kernels reach each one's own
-memory (``_cpu.py``), so assigning ``param.data = new_array`` or loading a
+memory (``cpu.py``), so assigning ``param.data = new_array`` or loading a
 model's state dict can never leave the optimizer updating a stale copy.
 """
 from operator import is_
@@ -40,7 +40,29 @@ class Batch:
 
 
 class Bucket:
-    def __init__(self, params, ids, dtype):
+    """The parameters of one param group that share a dtype, and their state.
+
+    Fields (all set here; nothing else adds any):
+
+    * ``params``, ``ids``: the parameters and their global ids (the
+      ``state_dict`` keys); ``dtype``: theirs;
+    * ``shapes``, ``sizes``, ``offsets``, ``total``: where parameter ``k``
+      lives in the flat buffers (``offsets[k]:offsets[k] + sizes[k]``);
+    * ``steps``: each parameter's step count;
+    * ``buffers``: name -> flat state array (``exp_avg``, ...);
+    * ``born``: name -> each parameter's step count when that buffer
+      appeared (0, unless an option switched it on mid-run: SGD's
+      momentum starts as ``g`` in the first step with a buffer);
+    * ``diagnostics``: name -> float64 per parameter, what the last step
+      reports besides the update (LAMB's ``trust_ratio``; NaN: none yet);
+    * private caches: the last ``Batch``, the work tables of ``rows``, the
+      scratch arrays.
+
+    A backend keeps whatever it needs beyond this (the CUDA backend's device
+    copies) itself.
+    """
+
+    def __init__(self, params, ids, dtype, diagnostics=()):
         self.params = list(params)
         self.ids = list(ids)  # global parameter ids (state_dict keys)
         self.dtype = np.dtype(dtype)
@@ -54,9 +76,8 @@ class Bucket:
         # per buffer: each parameter's step count when the buffer appeared
         # (0 unless an option switched it on mid-run; SGD's "no buffer yet")
         self.born = {}
-        self.device = None  # backend-owned copy of the state (cuda)
-        self.device_dirty = False  # the device copy is newer than the host's
-        self.device_tables = None
+        self.diagnostics = {name: np.full(len(self.params), np.nan)
+                            for name in diagnostics}
         self._batch = None
         self._rows = {}
         self._scratch = {}

@@ -1,14 +1,17 @@
-"""CUDA kernels: the same per-element math as the CPU (``_math.py``), launched
-once per bucket (LAMB: a reduction kernel, then the update).
+"""CUDA kernels: the same per-element math as the CPU (the rules' element
+functions), launched once per bucket (LAMB: a reduction kernel, then the
+update).
 
 Layout of one step (see ``docs/kernels.md``):
 
-* the optimizer state stays on the device between steps (``bucket.device``),
-  and is copied back only when someone reads it (``state_dict``, ``state``);
-* the host packs the active parameters, their gradients and the per-tensor
-  coefficients into ONE staging buffer ``[params | grads | coefs | norms]``,
-  sends it up in one transfer, and after the kernel brings the updated
-  parameters back in one transfer;
+* the optimizer state stays on the device between steps (``Device``, owned
+  by the backend), and is copied back only when someone reads it
+  (``state_dict``, ``state``);
+* the host packs the active parameters, their gradients, the coefficient
+  table and LAMB's norm and ratio slots into ONE staging buffer
+  ``[params | ratios | grads | coefs | norms]``, sends it up in one
+  transfer, and after the kernel brings the updated parameters (and LAMB's
+  ratios) back in one transfer;
 * ``rows`` (``(tensor, start, end)`` pieces of at most ``PIECE`` elements),
   ``starts`` (where each tensor sits in the staged params/grads) and
   ``offsets`` (where its state sits) are uploaded once per set of active
@@ -22,7 +25,9 @@ PTX by ``tests/test_optim_ptx.py``).
 import numpy as np
 from numba import config, cuda, types
 
-from . import _math
+from .. import adagrad, adam, adamw, lamb, momentum, rmsprop, sgd
+from .jit import (read_adagrad, read_adam, read_adamw, read_lamb,
+                  read_momentum, read_rmsprop, read_sgd)
 
 SIMULATOR = bool(config.ENABLE_CUDASIM)
 # The simulator runs one Python thread per CUDA thread: keep it small there.
@@ -32,21 +37,21 @@ MAX_BLOCKS = 2 if SIMULATOR else 4096
 
 
 def _sgd(rows, params, grads, starts, offsets, coefs, has_weight_decay,
-         has_momentum, nesterov, momentum_buffer):
+         has_momentum, nesterov, momentum_buffer, steps):
     for r in range(cuda.blockIdx.x, rows.shape[0], cuda.gridDim.x):
         t = rows[r, 0]
         s, o = starts[t], offsets[t]
-        lr, wd, mu, damp = coefs[t, 0], coefs[t, 1], coefs[t, 2], coefs[t, 3]
-        first = coefs[t, 4] != coefs[t, 5]
+        c = read_sgd(coefs, t)
+        first = steps[t] == 1  # no buffer yet (see SGD._steps)
         for i in range(rows[r, 1] + cuda.threadIdx.x, rows[r, 2],
                        cuda.blockDim.x):
             if has_momentum:
-                params[s + i], momentum_buffer[o + i] = _math.sgd(
-                    params[s + i], grads[s + i], momentum_buffer[o + i], lr, wd,
-                    mu, damp, has_weight_decay, 1, first, nesterov)
+                params[s + i], momentum_buffer[o + i] = sgd.sgd_element(
+                    params[s + i], grads[s + i], momentum_buffer[o + i], c,
+                    has_weight_decay, 1, first, nesterov)
             else:
-                params[s + i], _ = _math.sgd(
-                    params[s + i], grads[s + i], grads[s + i], lr, wd, mu, damp,
+                params[s + i], _ = sgd.sgd_element(
+                    params[s + i], grads[s + i], grads[s + i], c,
                     has_weight_decay, 0, first, 0)
 
 
@@ -55,11 +60,11 @@ def _momentum(rows, params, grads, starts, offsets, coefs, has_weight_decay,
     for r in range(cuda.blockIdx.x, rows.shape[0], cuda.gridDim.x):
         t = rows[r, 0]
         s, o = starts[t], offsets[t]
-        lr, wd, beta, omb = coefs[t, 0], coefs[t, 1], coefs[t, 2], coefs[t, 3]
+        c = read_momentum(coefs, t)
         for i in range(rows[r, 1] + cuda.threadIdx.x, rows[r, 2],
                        cuda.blockDim.x):
-            params[s + i], velocity[o + i] = _math.momentum(
-                params[s + i], grads[s + i], velocity[o + i], lr, wd, beta, omb,
+            params[s + i], velocity[o + i] = momentum.momentum_element(
+                params[s + i], grads[s + i], velocity[o + i], c,
                 has_weight_decay)
 
 
@@ -68,11 +73,11 @@ def _adagrad(rows, params, grads, starts, offsets, coefs, has_weight_decay,
     for r in range(cuda.blockIdx.x, rows.shape[0], cuda.gridDim.x):
         t = rows[r, 0]
         s, o = starts[t], offsets[t]
-        clr, wd, eps = coefs[t, 0], coefs[t, 1], coefs[t, 2]
+        c = read_adagrad(coefs, t)
         for i in range(rows[r, 1] + cuda.threadIdx.x, rows[r, 2],
                        cuda.blockDim.x):
-            params[s + i], state_sum[o + i] = _math.adagrad(
-                params[s + i], grads[s + i], state_sum[o + i], clr, wd, eps,
+            params[s + i], state_sum[o + i] = adagrad.adagrad_element(
+                params[s + i], grads[s + i], state_sum[o + i], c,
                 has_weight_decay)
 
 
@@ -81,17 +86,16 @@ def _rmsprop(rows, params, grads, starts, offsets, coefs, has_weight_decay,
     for r in range(cuda.blockIdx.x, rows.shape[0], cuda.gridDim.x):
         t = rows[r, 0]
         s, o = starts[t], offsets[t]
-        lr, wd, alpha, oma = coefs[t, 0], coefs[t, 1], coefs[t, 2], coefs[t, 3]
-        eps, mu = coefs[t, 4], coefs[t, 5]
+        c = read_rmsprop(coefs, t)
         for i in range(rows[r, 1] + cuda.threadIdx.x, rows[r, 2],
                        cuda.blockDim.x):
             j = o + i
             v = square_avg[j]
             gbar = grad_avg[j] if centered else v
             b = momentum_buffer[j] if has_momentum else v
-            params[s + i], square_avg[j], gbar, b = _math.rmsprop(
-                params[s + i], grads[s + i], v, gbar, b, lr, wd, alpha, oma,
-                eps, mu, has_weight_decay, centered, has_momentum)
+            params[s + i], square_avg[j], gbar, b = rmsprop.rmsprop_element(
+                params[s + i], grads[s + i], v, gbar, b, c, has_weight_decay,
+                centered, has_momentum)
             if centered:
                 grad_avg[j] = gbar
             if has_momentum:
@@ -103,16 +107,14 @@ def _adam(rows, params, grads, starts, offsets, coefs, has_weight_decay,
     for r in range(cuda.blockIdx.x, rows.shape[0], cuda.gridDim.x):
         t = rows[r, 0]
         s, o = starts[t], offsets[t]
-        step_size, wd, b1, omb1 = coefs[t, 0], coefs[t, 1], coefs[t, 2], coefs[t, 3]
-        b2, omb2, eps, sbc2 = coefs[t, 4], coefs[t, 5], coefs[t, 6], coefs[t, 7]
+        c = read_adam(coefs, t)
         for i in range(rows[r, 1] + cuda.threadIdx.x, rows[r, 2],
                        cuda.blockDim.x):
             j = o + i
             v_max = max_exp_avg_sq[j] if amsgrad else exp_avg_sq[j]
-            params[s + i], exp_avg[j], exp_avg_sq[j], v_max = _math.adam(
+            params[s + i], exp_avg[j], exp_avg_sq[j], v_max = adam.adam_element(
                 params[s + i], grads[s + i], exp_avg[j], exp_avg_sq[j], v_max,
-                step_size, wd, b1, omb1, b2, omb2, eps, sbc2, has_weight_decay,
-                amsgrad)
+                c, has_weight_decay, amsgrad)
             if amsgrad:
                 max_exp_avg_sq[j] = v_max
 
@@ -122,15 +124,14 @@ def _adamw(rows, params, grads, starts, offsets, coefs, amsgrad, exp_avg,
     for r in range(cuda.blockIdx.x, rows.shape[0], cuda.gridDim.x):
         t = rows[r, 0]
         s, o = starts[t], offsets[t]
-        decay, step_size, b1, omb1 = coefs[t, 0], coefs[t, 1], coefs[t, 2], coefs[t, 3]
-        b2, omb2, eps, sbc2 = coefs[t, 4], coefs[t, 5], coefs[t, 6], coefs[t, 7]
+        c = read_adamw(coefs, t)
         for i in range(rows[r, 1] + cuda.threadIdx.x, rows[r, 2],
                        cuda.blockDim.x):
             j = o + i
             v_max = max_exp_avg_sq[j] if amsgrad else exp_avg_sq[j]
-            params[s + i], exp_avg[j], exp_avg_sq[j], v_max = _math.adamw(
-                params[s + i], grads[s + i], exp_avg[j], exp_avg_sq[j], v_max,
-                decay, step_size, b1, omb1, b2, omb2, eps, sbc2, amsgrad)
+            params[s + i], exp_avg[j], exp_avg_sq[j], v_max = \
+                adamw.adamw_element(params[s + i], grads[s + i], exp_avg[j],
+                                    exp_avg_sq[j], v_max, c, amsgrad)
             if amsgrad:
                 max_exp_avg_sq[j] = v_max
 
@@ -144,19 +145,18 @@ def _lamb_moments(rows, params, grads, starts, offsets, coefs, exp_avg,
     for r in range(cuda.blockIdx.x, rows.shape[0], cuda.gridDim.x):
         t = rows[r, 0]
         s, o = starts[t], offsets[t]
-        b1, omb1, b2, omb2 = coefs[t, 0], coefs[t, 1], coefs[t, 2], coefs[t, 3]
-        bc1, bc2, eps, wd = coefs[t, 4], coefs[t, 5], coefs[t, 6], coefs[t, 7]
-        p_sq = coefs[t, 9]  # zero, in the parameter dtype
-        u_sq = coefs[t, 9]
+        c = read_lamb(coefs, t)
+        p_sq = c.zero
+        u_sq = c.zero
         for i in range(rows[r, 1] + cuda.threadIdx.x, rows[r, 2],
                        cuda.blockDim.x):
             j = o + i
-            m, v = _math.adam_moments(grads[s + i], exp_avg[j], exp_avg_sq[j],
-                                      b1, omb1, b2, omb2)
+            m, v = adam.moments_element(grads[s + i], exp_avg[j],
+                                        exp_avg_sq[j], c)
             exp_avg[j] = m
             exp_avg_sq[j] = v
             p = params[s + i]
-            u = _math.lamb_direction(p, m, v, bc1, bc2, eps, wd)
+            u = lamb.lamb_direction_element(p, m, v, c)
             p_sq += p * p
             u_sq += u * u
         cuda.atomic.add(norms, 2 * t, p_sq)
@@ -164,30 +164,80 @@ def _lamb_moments(rows, params, grads, starts, offsets, coefs, exp_avg,
 
 
 def _lamb_apply(rows, params, starts, offsets, coefs, exp_avg, exp_avg_sq,
-                norms):
-    """LAMB pass 2: ``p -= lr * r * u`` with ``r = ||p|| / ||u||`` (or 1)."""
+                norms, ratios):
+    """LAMB pass 2: ``p -= lr * r * u`` with ``r = ||p|| / ||u||`` (or 1);
+    every block on tensor ``t`` writes the same ``r`` to ``ratios[t]``."""
     for r in range(cuda.blockIdx.x, rows.shape[0], cuda.gridDim.x):
         t = rows[r, 0]
         s, o = starts[t], offsets[t]
-        bc1, bc2, eps, wd = coefs[t, 4], coefs[t, 5], coefs[t, 6], coefs[t, 7]
-        lr, zero, one = coefs[t, 8], coefs[t, 9], coefs[t, 10]
-        lr_ratio = lr * _math.trust_ratio(norms[2 * t], norms[2 * t + 1], zero,
-                                          one)
+        c = read_lamb(coefs, t)
+        ratio = lamb.trust_ratio_element(norms[2 * t], norms[2 * t + 1], c.zero,
+                                         c.one)
+        if cuda.threadIdx.x == 0:
+            ratios[t] = ratio
+        lr_ratio = c.lr * ratio
         for i in range(rows[r, 1] + cuda.threadIdx.x, rows[r, 2],
                        cuda.blockDim.x):
             j = o + i
-            u = _math.lamb_direction(params[s + i], exp_avg[j], exp_avg_sq[j],
-                                     bc1, bc2, eps, wd)
-            params[s + i] = _math.lamb_apply(params[s + i], u, lr_ratio)
+            u = lamb.lamb_direction_element(params[s + i], exp_avg[j],
+                                            exp_avg_sq[j], c)
+            params[s + i] = lamb.lamb_apply_element(params[s + i], u, lr_ratio)
 
 
 PY_KERNELS = {"sgd": _sgd, "momentum": _momentum, "adagrad": _adagrad,
               "rmsprop": _rmsprop, "adam": _adam, "adamw": _adamw,
               "lamb_moments": _lamb_moments, "lamb_apply": _lamb_apply}
 KERNELS = {name: cuda.jit(fn) for name, fn in PY_KERNELS.items()}
+# Only SGD reads step counts on the device (its first step: no buffer yet);
+# every other rule's coefficients already carry t, so nothing else uploads them.
+TAKES_STEPS = {"sgd"}
 
 
-def step(opt, group, bucket, batch):
+class Device:
+    """One bucket's state on the device: the buffers (uploaded at the first
+    step, or again after an option added one), whether they are newer than
+    the host's, the staging buffer and the row tables."""
+
+    def __init__(self, bucket):
+        self.bucket = bucket
+        self.buffers = None  # name -> device array; None -> an unused one
+        self.dirty = False  # the device copy is newer than the host's
+        self.stage = None
+        self.tables = None  # (active, rows, starts, offsets)
+
+    def state(self, names, used):
+        """The state buffers in kernel argument order (a 1-element array for
+        each one the options do not use)."""
+        bucket = self.bucket
+        if self.buffers is not None and set(self.buffers) != {
+                None, *bucket.buffers}:
+            self.pull()  # an option added a buffer: upload them all again
+            self.buffers = None
+        if self.buffers is None:
+            self.buffers = {name: cuda.to_device(buffer)
+                            for name, buffer in bucket.buffers.items()}
+            self.buffers[None] = cuda.device_array(1, bucket.dtype)
+            self.dirty = False
+        return [self.buffers[name if name in used else None] for name in names]
+
+    def pull(self):
+        """Copy the device state back into the host buffers if it is newer."""
+        if self.buffers is not None and self.dirty:
+            for name, array in self.buffers.items():
+                if name is not None and name in self.bucket.buffers:
+                    array.copy_to_host(self.bucket.buffers[name])
+            self.dirty = False
+
+    def row_tables(self, active, starts):
+        if self.tables is None or self.tables[0] != active:
+            _, rows = self.bucket.rows(active, PIECE)
+            offsets = self.bucket.offsets[list(active)]
+            self.tables = (active, cuda.to_device(rows), cuda.to_device(starts),
+                           cuda.to_device(offsets))
+        return self.tables[1:]
+
+
+def step(plan, bucket, batch, device):
     """One step of one bucket on the device; returns the number of launches."""
     active = list(batch.active)
     sizes = bucket.sizes[active]
@@ -195,79 +245,50 @@ def step(opt, group, bucket, batch):
     if n == 0:
         return 0
     starts = np.cumsum(sizes) - sizes
-    coefs = opt._coefficient_table(group, opt._steps(bucket, active),
-                                   bucket.dtype)
-    lamb = opt.kernel == "lamb"
-    stage = np.empty(2 * n + coefs.size + (2 * len(active) if lamb else 0),
-                     bucket.dtype)
-    stage[2 * n + coefs.size:] = 0  # LAMB's norm sums start at zero
+    coefs = plan.coefficients
+    lamb_rule = plan.kernel == "lamb"
+    n_ratios = len(active) if lamb_rule else 0
+    grads_at = n + n_ratios  # [params | ratios | grads | coefs | norms]
+    coefs_at = grads_at + n
+    norms_at = coefs_at + coefs.size
+    stage = np.empty(norms_at + 2 * n_ratios, bucket.dtype)
+    stage[norms_at:] = 0  # LAMB's norm sums start at zero
     for start, size, data, grad in zip(starts, sizes, batch.datas, batch.grads):
         stage[start:start + size] = data.reshape(-1)
-        stage[n + start:n + start + size] = grad.reshape(-1)
-    stage[2 * n:2 * n + coefs.size] = coefs.reshape(-1)
-    state = _device_state(bucket, opt.buffer_names, opt._buffers(group))
-    rows, d_starts, d_offsets = _tables(bucket, batch.active, starts)
-    d_stage = getattr(bucket, "device_stage", None)
-    if d_stage is None or d_stage.shape != stage.shape:
-        d_stage = bucket.device_stage = cuda.device_array_like(stage)
+        stage[grads_at + start:grads_at + start + size] = grad.reshape(-1)
+    stage[coefs_at:norms_at] = coefs.reshape(-1)
+    state = device.state(plan.buffer_names, plan.used)
+    rows, d_starts, d_offsets = device.row_tables(batch.active, starts)
+    if device.stage is None or device.stage.shape != stage.shape:
+        device.stage = cuda.device_array_like(stage)
+    d_stage = device.stage
     d_stage.copy_to_device(stage)  # the one transfer up
-    params, grads = d_stage[:n], d_stage[n:2 * n]
-    d_coefs = d_stage[2 * n:2 * n + coefs.size].reshape(coefs.shape)
+    params, grads = d_stage[:n], d_stage[grads_at:coefs_at]
+    d_coefs = d_stage[coefs_at:norms_at].reshape(coefs.shape)
     blocks = max(1, min(rows.shape[0], MAX_BLOCKS))
-    if lamb:
-        norms = d_stage[2 * n + coefs.size:]
+    if lamb_rule:
+        norms = d_stage[norms_at:]
         KERNELS["lamb_moments"][blocks, THREADS](
             rows, params, grads, d_starts, d_offsets, d_coefs, *state, norms)
         KERNELS["lamb_apply"][blocks, THREADS](
-            rows, params, d_starts, d_offsets, d_coefs, *state, norms)
+            rows, params, d_starts, d_offsets, d_coefs, *state, norms,
+            d_stage[n:grads_at])
         launches = 2
     else:
-        KERNELS[opt.kernel][blocks, THREADS](
-            rows, params, grads, d_starts, d_offsets, d_coefs,
-            *opt._flags(group), *state)
+        steps = ((cuda.to_device(plan.steps),) if plan.kernel in TAKES_STEPS
+                 else ())
+        KERNELS[plan.kernel][blocks, THREADS](
+            rows, params, grads, d_starts, d_offsets, d_coefs, *plan.flags,
+            *state, *steps)
         launches = 1
-    host = stage[:n]
-    params.copy_to_host(host)  # the one transfer down
+    host = stage[:grads_at]
+    d_stage[:grads_at].copy_to_host(host)  # the one transfer down
     for start, size, data in zip(starts, sizes, batch.datas):
         data[...] = host[start:start + size].reshape(data.shape)
-    bucket.device_dirty = True
+    for values in plan.diagnostics:  # LAMB's trust ratios
+        values[:] = host[n:grads_at]
+    device.dirty = True
     return launches
-
-
-def _device_state(bucket, names, needed):
-    """The bucket's state buffers on the device, in kernel argument order
-    (an empty array stands for a buffer the options do not use)."""
-    device = bucket.device
-    if device is not None and set(device) != {None, *bucket.buffers}:
-        pull_state(bucket)
-        device = None
-    if device is None:
-        device = {name: cuda.to_device(buffer)
-                  for name, buffer in bucket.buffers.items()}
-        device[None] = cuda.device_array(1, bucket.dtype)  # an unused buffer
-        bucket.device = device
-        bucket.device_dirty = False
-    return [device[name] if name in needed else device[None] for name in names]
-
-
-def _tables(bucket, active, starts):
-    cached = getattr(bucket, "device_tables", None)
-    if cached is None or cached[0] != active:
-        _, rows = bucket.rows(active, PIECE)
-        offsets = bucket.offsets[list(active)]
-        cached = (active, cuda.to_device(rows), cuda.to_device(starts),
-                  cuda.to_device(offsets))
-        bucket.device_tables = cached
-    return cached[1:]
-
-
-def pull_state(bucket):
-    """Copy the device state back into the host buffers if it is newer."""
-    if bucket.device is not None and getattr(bucket, "device_dirty", False):
-        for name, array in bucket.device.items():
-            if name is not None and name in bucket.buffers:
-                array.copy_to_host(bucket.buffers[name])
-        bucket.device_dirty = False
 
 
 def ptx_kernels(dtype):
@@ -280,7 +301,7 @@ def ptx_kernels(dtype):
     ints = types.Array(i64, 1, "C")
     head = (types.Array(i64, 2, "C"), vec, vec, ints, ints, mat)
     return [
-        ("sgd", _sgd, head + (i64, i64, i64, vec)),
+        ("sgd", _sgd, head + (i64, i64, i64, vec, ints)),
         ("momentum", _momentum, head + (i64, vec)),
         ("adagrad", _adagrad, head + (i64, vec)),
         ("rmsprop", _rmsprop, head + (i64, i64, i64, vec, vec, vec)),
@@ -288,5 +309,5 @@ def ptx_kernels(dtype):
         ("adamw", _adamw, head + (i64, vec, vec, vec)),
         ("lamb_moments", _lamb_moments, head + (vec, vec, vec)),
         ("lamb_apply", _lamb_apply, (head[0], vec, ints, ints, mat, vec, vec,
-                                     vec)),
+                                     vec, vec)),
     ]
