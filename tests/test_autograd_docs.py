@@ -1,5 +1,5 @@
-"""The snippets in docs/autograd.md, testing.md, optimizers.md and lab.md run as
-written, and the values their comments promise are the values they print."""
+"""The snippets in docs/autograd.md, testing.md, optimizers.md, lab.md,
+normalization.md and porting.md run as written, and the values their comments promise are the values they print."""
 import contextlib
 import io
 import pathlib
@@ -24,7 +24,7 @@ def promised_outputs(block):
 
 
 @pytest.mark.parametrize("page", ["autograd.md", "testing.md", "optimizers.md",
-                                  "lab.md"])
+                                  "lab.md", "normalization.md", "porting.md"])
 def test_snippets_run_and_print_what_they_say(page):
     blocks = python_blocks(DOCS / page)
     assert blocks, f"no python snippets in {page}"
