@@ -1,5 +1,6 @@
 """The snippets in docs/autograd.md, testing.md, optimizers.md, lab.md,
-normalization.md and porting.md run as written, and the values their comments promise are the values they print."""
+normalization.md and porting.md run as written, and the values their comments
+promise are the values they print."""
 import contextlib
 import io
 import pathlib
