@@ -214,6 +214,13 @@ def test_adamw_decays_every_weight_alike_adam_l2_does_not():
 def test_cli_trace_sweep_noise_and_schedules(capsys, tmp_path):
     from minigrad.cli import main
 
+    for command in ("trace", "sweep"):
+        with pytest.raises(SystemExit) as done:
+            main([command, "--help"])
+        assert done.value.code == 0
+        page = capsys.readouterr().out
+        assert "examples:" in page and len(page) > 1200
+
     assert main(["trace", "--optimizer", "lamb", "--steps", "2"]) == 0
     out = capsys.readouterr().out
     assert "trust_ratio" in out and "step 2" in out
