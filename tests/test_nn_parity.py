@@ -518,3 +518,31 @@ def test_loss_modules_match_torch(name, options, target, rng):
     ours, theirs = getattr(nn, name)(**options), getattr(torch.nn, name)(**options)
     run_both(lambda a: ours(a, t), lambda b: theirs(b, torch.tensor(t)), x, rng)
     assert name in repr(ours)
+
+
+def test_normalisation_on_random_shapes_matches_torch():
+    """Hypothesis draws shapes, scales and eps (bounded, derandomized)."""
+    torch = torch_or_skip()
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=30, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(n=st.integers(2, 9), c=st.integers(1, 6), length=st.integers(0, 4),
+           scale=st.floats(1e-3, 1e3), eps=st.sampled_from([1e-5, 1e-3, 0.1]),
+           seed=st.integers(0, 2 ** 16))
+    def check(n, c, length, scale, eps, seed):
+        rng = np.random.default_rng(seed)
+        shape = (n, c) if length == 0 else (n, c, length)
+        x = f64(rng, *shape, scale=scale) + rng.standard_normal()
+        gamma, beta = rng.standard_normal(c), rng.standard_normal(c)
+        tg, tb = torch.tensor(gamma), torch.tensor(beta)
+        run_both(lambda a: F.batch_norm(a, None, None, gamma, beta, eps=eps),
+                 lambda b: torch.nn.functional.batch_norm(
+                     b, None, None, tg, tb, training=True, eps=eps),
+                 x, rng)
+        run_both(lambda a: F.layer_norm(a, shape[1:], eps=eps),
+                 lambda b: torch.nn.functional.layer_norm(b, shape[1:], eps=eps),
+                 x, rng)
+
+    check()

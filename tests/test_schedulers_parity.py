@@ -263,3 +263,47 @@ def test_add_param_group_refuses_what_torch_refuses():
     with pytest.raises(ValueError, match="unknown"):
         opt.add_param_group({"params": [q], "betas": (0.9, 0.99)})
     assert len(opt.param_groups) == 1  # nothing was added
+
+
+def test_snapshot_and_restore_carry_buffers_and_the_new_schedulers(tmp_path):
+    """A run with BatchNorm buffers, a SequentialLR and a ReduceLROnPlateau
+    saved with mg.snapshot and restored into fresh objects continues bit for
+    bit as the uninterrupted run."""
+    import minigrad as mg
+    from minigrad.nn import F
+
+    def build():
+        mg.manual_seed(0)
+        model = nn.MLP([3, 8, 2], norm="batch", dtype=np.float64)
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9,
+                        backend="numpy")
+        seq = M.SequentialLR(opt, [M.LinearLR(opt, 0.1, 1.0, 4),
+                                   M.ExponentialLR(opt, 0.9)], milestones=[4])
+        return model, opt, seq, M.ReduceLROnPlateau(opt, patience=1)
+
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((6, 3)), rng.integers(0, 2, 6))
+               for _ in range(12)]
+
+    def steps(objects, part):
+        model, opt, seq, plateau = objects
+        for X, y in part:
+            loss = F.cross_entropy(model(mg.Tensor(X)), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            seq.step()
+            plateau.step(round(loss.item(), 1))
+        return model.state_dict()
+
+    whole = steps(build(), batches)
+    first = build()
+    steps(first, batches[:5])
+    names = ("model", "optimizer", "sequential", "plateau")
+    mg.save(mg.snapshot(**dict(zip(names, first))), tmp_path / "run.ckpt")
+    second = build()
+    mg.restore(mg.load(tmp_path / "run.ckpt"), **dict(zip(names, second)))
+    resumed = steps(second, batches[5:])
+    assert list(resumed) == list(whole)
+    for key in whole:
+        np.testing.assert_array_equal(resumed[key], whole[key])
