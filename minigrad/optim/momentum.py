@@ -27,8 +27,8 @@ class Momentum(Optimizer):
     same steps as ``torch.optim.SGD(lr=lr * (1 - beta), momentum=beta)``
     (whose buffer is ``v / (1 - beta)``), to ~1e-15. It is not
     ``SGD(momentum=beta, dampening=beta)``: that buffer starts at the
-    undamped ``g`` (here ``v = (1 - beta) g``) and the difference never
-    goes away. At equal ``lr`` the steps are ``1 - beta`` times torch's;
+    undamped ``g`` (here ``v = (1 - beta) g``); the buffers then converge,
+    but the parameters stay apart. At equal ``lr`` the steps are ``1 - beta`` times torch's;
     the gain over plain SGD is a larger stable lr, ``2 (1 + beta) /
     ((1 - beta) h_max)`` on a quadratic of largest curvature ``h_max``
     (``docs/optimizers.md``).
