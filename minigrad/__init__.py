@@ -37,6 +37,12 @@ _EXPORTS = {
     "load": ".serialization",
     "CheckpointError": ".serialization",
     "snapshot": ".checkpoint",
+    "grad": ".backward",
+    "jacobian": ".higher_order",
+    "hessian": ".higher_order",
+    "hvp": ".higher_order",
+    "vhp": ".higher_order",
+    "gradgradcheck": ".higher_order",
     "restore": ".checkpoint",
 }
 for _name in (

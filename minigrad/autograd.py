@@ -11,6 +11,14 @@ Function and the Function keeps its ``inputs``.
 runs only after every consumer of its output has handed back its gradient
 (reverse topological order, computed with an explicit stack so a 10^5-op chain
 cannot hit Python's recursion limit), then applies the chain rule once per op.
+
+One backward, two modes. A built-in op's ``backward`` reads its values as
+``self.args`` (the inputs) and ``self.out`` (the output) and uses only
+operators, methods and helpers that NumPy arrays and Tensors share. In the
+default first-order mode these are the forward's arrays and ``gy`` is an
+array: plain NumPy, no graph. With ``create_graph=True`` the engine hands
+the same code Tensors instead (``_record_args``), so the backward's own
+arithmetic is recorded and can be differentiated again.
 """
 import os
 import sys
@@ -19,7 +27,7 @@ import weakref
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, _inplace_writes
 
 
 
@@ -33,7 +41,6 @@ class _GradState(threading.local):
 
 _grad_state = _GradState()
 _anomaly_enabled = False
-_new_tensor = object.__new__
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
@@ -65,6 +72,10 @@ class Function:
     created_at = None  # "file:line", filled in under detect_anomaly
     inputs = ()
     freed = False
+    # True when backward reads only self.args/self.out/gy through operations
+    # Tensors also have, so the engine may run it on Tensors (create_graph).
+    # A backward that reads ``.data`` would silently drop second-order terms.
+    differentiable_backward = False
     retained_output = None  # weak reference set by Tensor.retain_grad
     # backward reads the inputs' values, so it must see them unchanged (the
     # ops whose backward needs only shapes set this to False)
@@ -72,23 +83,21 @@ class Function:
     is_view = False  # the output shares its input's data (and version counter)
 
     def __call__(self, *inputs):
+        args = [t.data for t in inputs]
         try:
-            y = self.forward(*[t.data for t in inputs])
+            y = self.forward(*args)
         except (ValueError, TypeError, IndexError) as err:
             raise _op_error(self, inputs, err) from None
         if type(y) is not np.ndarray:  # NumPy returns scalars for 0-d results
             y = np.asarray(y)
-        out = _new_tensor(Tensor)  # Tensor._wrap(y), inlined: this is the hot path
-        out.data = y
-        out.grad = out.creator = out.name = None
-        out.requires_grad = False
-        out._version_counter = inputs[0]._version_counter if self.is_view else [0]
+        out = Tensor._wrap(y)
+        if self.is_view:
+            out._version_counter = inputs[0]._version_counter
         if _grad_state.enabled:
             for t in inputs:
                 if t.requires_grad:
-                    self.inputs = inputs
-                    if self.saves_inputs:
-                        self.versions = [t._version_counter[0] for t in inputs]
+                    self.inputs, self.args, self.out = inputs, args, y
+                    self.writes_seen = _inplace_writes[0]  # for backward's check
                     out.requires_grad = True
                     out.creator = self
                     break
@@ -229,6 +238,7 @@ def _check_forward(fn, inputs, y):
 
 def _check_backward(fn, gy, gxs):
     for i, (t, gx) in enumerate(zip(fn.inputs, gxs)):
+        gx = gx.data if isinstance(gx, Tensor) else gx  # create_graph mode
         if gx is None or np.isfinite(gx).all():
             continue
         where = fn.created_at or "<unknown: created outside detect_anomaly>"
@@ -241,168 +251,3 @@ def _check_backward(fn, gy, gxs):
             created_at=fn.created_at,
             phase="backward",
         )
-
-
-# ---- the backward pass --------------------------------------------------
-def _topological_order(root_fn):
-    """Functions reachable from ``root_fn``, each before the ones it consumes.
-
-    Depth-first search with an explicit stack (no recursion): a Function is
-    appended after everything it depends on, so reversing the list puts each
-    Function before its inputs' creators.
-    """
-    order, seen = [], set()
-    stack = [(root_fn, False)]
-    while stack:
-        fn, children_done = stack.pop()
-        if children_done:
-            order.append(fn)
-            continue
-        if fn in seen:
-            continue
-        if fn.freed:
-            raise RuntimeError(
-                f"trying to backward through the graph a second time (op "
-                f"'{fn.label}' was freed by the first backward). Pass "
-                f"retain_graph=True to the first backward() to do this."
-            )
-        seen.add(fn)
-        stack.append((fn, True))
-        for t in fn.inputs:
-            creator = t.creator
-            if creator is not None and creator not in seen:
-                stack.append((creator, False))
-    order.reverse()
-    return order
-
-
-def _root_grad(root, grad):
-    """Check the ``grad`` passed to backward (or make the implicit 1)."""
-    if grad is None:
-        if root.data.size != 1:
-            raise RuntimeError(
-                f"backward() on a tensor of shape {root.shape} needs "
-                f"grad=<array of shape {root.shape}> (dL/d(this tensor)); grad "
-                f"may be omitted only for a single-element tensor such as a loss"
-            )
-        return np.ones_like(root.data)
-    if isinstance(grad, Tensor):
-        grad = grad.data
-    grad = np.asarray(grad)
-    if grad.dtype.kind not in "fiub":
-        raise TypeError(f"grad must hold numbers, got dtype {grad.dtype}")
-    if grad.shape != root.shape:
-        raise ValueError(
-            f"grad has shape {grad.shape} but the tensor has shape {root.shape}; "
-            f"they must match"
-        )
-    return grad.astype(root.data.dtype, copy=False)
-
-
-def _check_grad(fn, t, gx):
-    """``gx`` as an ndarray of ``t``'s shape, or an error naming the op class
-    whose backward got it wrong (often a user's own Function)."""
-    gx = np.asarray(gx)
-    if gx.shape != t.data.shape:
-        i = next(i for i, u in enumerate(fn.inputs) if u is t)
-        raise RuntimeError(
-            f"{type(fn).__name__}.backward (op '{fn.label}') returned a "
-            f"gradient of shape {gx.shape} for its input {i}, which has shape "
-            f"{t.data.shape}; expected a gradient of shape {t.data.shape}"
-        )
-    return gx
-
-
-def _check_versions(fn):
-    """Refuse to run ``fn.backward`` on inputs written in place since the
-    forward (an optimizer step between two backward calls): it would
-    silently differentiate at the new values."""
-    for i, (t, saved) in enumerate(zip(fn.inputs, fn.versions)):
-        if t._version_counter[0] != saved:
-            name = f"'{t.name}', " if t.name else ""
-            raise RuntimeError(
-                f"a tensor op '{fn.label}' ({type(fn).__name__}) needs for its "
-                f"gradient was modified by an inplace operation: its input {i} "
-                f"({name}shape {t.data.shape}) is at version {t._version}, but "
-                f"was at version {saved} when the op ran. Run the forward "
-                f"again after changing it (e.g. after opt.step())."
-            )
-
-
-def _check_count(fn, gxs):
-    if len(gxs) != len(fn.inputs):
-        raise RuntimeError(
-            f"{type(fn).__name__}.backward (op '{fn.label}') returned "
-            f"{len(gxs)} gradients for {len(fn.inputs)} inputs; expected one "
-            f"per input (None for an input without gradient)"
-        )
-
-
-def _store_leaf_grads(leaf_grads):
-    for leaf, g in leaf_grads.items():
-        if leaf.grad is None:
-            # a fresh C-ordered array owned by the leaf (g may be shared, or a
-            # transposed view: Linear's weight gradient is (x.T @ gy).T)
-            leaf.grad = np.array(g, dtype=leaf.data.dtype, order="C")
-        else:
-            # in place, so a grad array held elsewhere keeps its identity
-            leaf.grad += g
-
-
-def run_backward(root, grad=None, retain_graph=False):
-    """Accumulate d(root)/d(leaf) * grad into every leaf's ``.grad``."""
-    if not root.requires_grad:
-        raise RuntimeError(
-            "backward() called on a tensor that does not require grad: it was "
-            "not computed from a tensor with requires_grad=True, or it was "
-            "computed under no_grad()"
-        )
-    grad = _root_grad(root, grad)
-    if _anomaly_enabled and grad.dtype.kind == "f" and not np.isfinite(grad).all():
-        raise AnomalyError(
-            f"the gradient passed to backward() is not finite: {_describe_bad(grad)}",
-            phase="backward",
-        )
-    root_fn = root.creator
-    if root_fn is None:  # backward on a leaf: d(leaf)/d(leaf) = 1
-        _store_leaf_grads({root: grad})
-        return
-    order = _topological_order(root_fn)
-    grads = {root_fn: grad}  # Function -> dL/d(its output), summed over uses
-    leaf_grads = {}  # leaf -> dL/d(leaf); stored only once all ops succeeded
-    for fn in order:
-        gy = grads.pop(fn, None)
-        if gy is None:
-            continue
-        if fn.retained_output is not None:
-            retained = fn.retained_output()
-            if retained is not None:
-                leaf_grads[retained] = gy  # stored like a leaf's grad
-        if fn.saves_inputs:
-            _check_versions(fn)
-        gxs = fn.backward(gy)
-        if type(gxs) is not tuple:
-            gxs = (gxs,)
-        if len(gxs) != len(fn.inputs):
-            _check_count(fn, gxs)
-        if _anomaly_enabled:
-            _check_backward(fn, gy, gxs)
-        for t, gx in zip(fn.inputs, gxs):
-            if gx is None or not t.requires_grad:
-                continue
-            if type(gx) is not np.ndarray or gx.shape != t.data.shape:
-                gx = _check_grad(fn, t, gx)
-            creator = t.creator
-            if creator is None:
-                previous = leaf_grads.get(t)
-                leaf_grads[t] = gx if previous is None else previous + gx
-            else:
-                previous = grads.get(creator)
-                # out of place: gx may be the very array another op returned
-                grads[creator] = gx if previous is None else previous + gx
-    # nothing is written or freed before every op's backward has succeeded, so
-    # an error (e.g. an AnomalyError) leaves the leaves and the graph as they were
-    _store_leaf_grads(leaf_grads)
-    if not retain_graph:
-        for fn in order:
-            fn.release()

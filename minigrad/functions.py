@@ -16,6 +16,7 @@ import numbers
 import numpy as np
 
 from . import config
+from .backward import grad, run_backward  # noqa: F401 (Tensor.backward, mg.grad)
 from .ops_math import (
     Abs, Add, Cast, Clip, Div, Exp, Log, MatMul, Maximum, Minimum, Mul, Neg, Pow,
     ReLU, Sigmoid, Sqrt, Sub, Tanh, Where, sum_to,

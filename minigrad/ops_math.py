@@ -6,10 +6,29 @@ Notation: ``gy`` is dL/dy for the op's output y; backward returns dL/dx for
 each input x. Binary ops broadcast like NumPy, so their backward sums the
 gradient back to each input's shape with ``sum_to``. ``gy`` may be a
 read-only view: backward methods never modify it in place.
+
+Every backward reads the op's values as ``self.args`` (inputs) and
+``self.out`` (output) and uses only operators, methods and the helpers
+below that NumPy arrays and Tensors share; masks of where a kink lies are
+constants, taken from ``.data``. So the one backward runs on arrays in a
+first-order backward and on Tensors under ``create_graph=True`` (where
+its own arithmetic is recorded, giving second derivatives).
 """
 import numpy as np
 
 from .autograd import Function
+from .tensor import Tensor
+
+
+class Op(Function):
+    """A built-in op: its backward can be recorded (see the module doc)."""
+
+    differentiable_backward = True
+
+
+def _constant_like(value, t):
+    return value if isinstance(value, Tensor) else Tensor._wrap(
+        np.asarray(value, t.data.dtype))
 
 
 def sum_to(g, shape):
@@ -24,6 +43,8 @@ def sum_to(g, shape):
     """
     if g.shape == shape:
         return g
+    if isinstance(g, Tensor):
+        return SumTo(shape)(g)
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
@@ -31,7 +52,61 @@ def sum_to(g, shape):
     return g.sum(axis=axes).reshape(shape) if axes else g.reshape(shape)
 
 
-class Add(Function):
+def broadcast_to(g, shape):
+    """``np.broadcast_to`` for arrays and Tensors (sum_to's adjoint)."""
+    if g.shape == shape:
+        return g
+    if isinstance(g, Tensor):
+        return BroadcastTo(shape)(g)
+    return np.broadcast_to(g, shape)
+
+
+def where(cond, a, b):
+    """``np.where(cond, a, b)`` for arrays and Tensors; ``cond`` is constant."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        like = a if isinstance(a, Tensor) else b
+        return Where(cond)(_constant_like(a, like), _constant_like(b, like))
+    return np.where(cond, a, b)
+
+
+def log(x):
+    """``np.log`` for arrays and Tensors."""
+    return Log()(x) if isinstance(x, Tensor) else np.log(x)
+
+
+class SumTo(Op):
+    """y = x summed down to ``shape`` (undoes broadcasting);  gx = gy broadcast."""
+
+    label = "sum_to"
+    saves_inputs = False  # backward needs shapes only
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        return sum_to(x, self.shape)
+
+    def backward(self, gy):
+        return broadcast_to(gy, self.args[0].shape)
+
+
+class BroadcastTo(Op):
+    """y = x broadcast to ``shape``;  gx = gy summed back (sum_to)."""
+
+    label = "broadcast_to"
+    saves_inputs = False  # backward needs shapes only
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        return np.broadcast_to(x, self.shape)
+
+    def backward(self, gy):
+        return sum_to(gy, self.args[0].shape)
+
+
+class Add(Op):
     """y = a + b;  dy/da = 1, dy/db = 1."""
 
     label = "add"
@@ -42,12 +117,12 @@ class Add(Function):
 
     def backward(self, gy):
         a, b = self.inputs
-        ga = sum_to(gy, a.data.shape) if a.requires_grad else None
-        gb = sum_to(gy, b.data.shape) if b.requires_grad else None
+        ga = sum_to(gy, a.shape) if a.requires_grad else None
+        gb = sum_to(gy, b.shape) if b.requires_grad else None
         return ga, gb
 
 
-class Sub(Function):
+class Sub(Op):
     """y = a - b;  dy/da = 1, dy/db = -1."""
 
     label = "sub"
@@ -58,12 +133,12 @@ class Sub(Function):
 
     def backward(self, gy):
         a, b = self.inputs
-        ga = sum_to(gy, a.data.shape) if a.requires_grad else None
-        gb = sum_to(-gy, b.data.shape) if b.requires_grad else None
+        ga = sum_to(gy, a.shape) if a.requires_grad else None
+        gb = sum_to(-gy, b.shape) if b.requires_grad else None
         return ga, gb
 
 
-class Mul(Function):
+class Mul(Op):
     """y = a * b;  dy/da = b, dy/db = a."""
 
     label = "mul"
@@ -72,13 +147,13 @@ class Mul(Function):
         return a * b
 
     def backward(self, gy):
-        a, b = self.inputs
-        ga = sum_to(gy * b.data, a.data.shape) if a.requires_grad else None
-        gb = sum_to(gy * a.data, b.data.shape) if b.requires_grad else None
+        (a, b), (a_t, b_t) = self.args, self.inputs
+        ga = sum_to(gy * b, a.shape) if a_t.requires_grad else None
+        gb = sum_to(gy * a, b.shape) if b_t.requires_grad else None
         return ga, gb
 
 
-class Div(Function):
+class Div(Op):
     """y = a / b;  dy/da = 1/b, dy/db = -a/b^2."""
 
     label = "div"
@@ -87,15 +162,13 @@ class Div(Function):
         return a / b
 
     def backward(self, gy):
-        a, b = self.inputs
-        ga = sum_to(gy / b.data, a.data.shape) if a.requires_grad else None
-        gb = None
-        if b.requires_grad:
-            gb = sum_to(-gy * a.data / (b.data * b.data), b.data.shape)
+        (a, b), (a_t, b_t) = self.args, self.inputs
+        ga = sum_to(gy / b, a.shape) if a_t.requires_grad else None
+        gb = sum_to(-gy * a / (b * b), b.shape) if b_t.requires_grad else None
         return ga, gb
 
 
-class Neg(Function):
+class Neg(Op):
     """y = -x;  dy/dx = -1."""
 
     label = "neg"
@@ -108,7 +181,7 @@ class Neg(Function):
         return -gy
 
 
-class Pow(Function):
+class Pow(Op):
     """y = a ** b;  dy/da = b a^(b-1), dy/db = y log(a).
 
     dy/da is 0 where b = 0 (y = 1 is constant there; b a^(b-1) would be
@@ -123,20 +196,19 @@ class Pow(Function):
         return a**b
 
     def backward(self, gy):
-        a, b = self.inputs
+        (a, b), (a_t, b_t), y = self.args, self.inputs, self.out
         ga = gb = None
-        if a.requires_grad:
-            b_nonzero = np.where(b.data == 0, 1, b.data)  # a^(b-1) finite at b=0
-            dy_da = np.where(b.data == 0, 0, b.data * a.data ** (b_nonzero - 1))
-            ga = sum_to(gy * dy_da, a.data.shape)
-        if b.requires_grad:
-            positive = a.data > 0
-            log_a = np.log(np.where(positive, a.data, 1))
-            gb = sum_to(gy * (a.data**b.data) * log_a, b.data.shape)
+        if a_t.requires_grad:
+            b_is_0 = b_t.data == 0
+            b_safe = where(b_is_0, 1, b)  # keeps a^(b-1) finite where b = 0
+            ga = sum_to(gy * where(b_is_0, 0, b * a ** (b_safe - 1)), a.shape)
+        if b_t.requires_grad:
+            positive = a_t.data > 0
+            gb = sum_to(gy * y * log(where(positive, a, 1)), b.shape)
         return ga, gb
 
 
-class MatMul(Function):
+class MatMul(Op):
     """y = a @ b (NumPy's matmul: 1-D operands, batched leading dims).
 
     For 2-D a (n, k), b (k, m): dL/da = gy @ b^T, dL/db = a^T @ gy. A 1-D
@@ -162,27 +234,32 @@ class MatMul(Function):
         return a @ b
 
     def backward(self, gy):
-        a_t, b_t = self.inputs
-        a, b = a_t.data, b_t.data
+        (a, b), (a_t, b_t) = self.args, self.inputs
         if b.ndim == 1:  # b was a column: put its axis back in gy and b
             b, gy = b[:, None], gy[..., None]
         if a.ndim == 1:  # a was a row
             a, gy = a[None, :], gy[..., None, :]
         ga = gb = None
         if a_t.requires_grad:
-            ga = gy @ np.swapaxes(b, -1, -2)
+            ga = gy @ _swap_last_two(b)
             if a_t.ndim == 1:
                 ga = ga[..., 0, :]
             ga = sum_to(ga, a_t.data.shape)
         if b_t.requires_grad:
-            gb = np.swapaxes(a, -1, -2) @ gy
+            gb = _swap_last_two(a) @ gy
             if b_t.ndim == 1:
                 gb = gb[..., 0]
             gb = sum_to(gb, b_t.data.shape)
         return ga, gb
 
 
-class Cast(Function):
+def _swap_last_two(x):
+    """x with its last two axes swapped (a batch of matrices transposed)."""
+    n = x.ndim
+    return x.transpose(*range(n - 2), n - 1, n - 2)
+
+
+class Cast(Op):
     """y = x converted to another float dtype;  gx = gy converted back."""
 
     label = "cast"
@@ -198,21 +275,20 @@ class Cast(Function):
         return gy.astype(self.inputs[0].data.dtype)
 
 
-class Exp(Function):
+class Exp(Op):
     """y = e^x;  dy/dx = y."""
 
     label = "exp"
     saves_inputs = False  # backward reads the output y, saved by forward
 
     def forward(self, x):
-        self.y = np.exp(x)
-        return self.y
+        return np.exp(x)
 
     def backward(self, gy):
-        return gy * self.y
+        return gy * self.out
 
 
-class Log(Function):
+class Log(Op):
     """y = ln x;  dy/dx = 1/x."""
 
     label = "log"
@@ -221,24 +297,23 @@ class Log(Function):
         return np.log(x)
 
     def backward(self, gy):
-        return gy / self.inputs[0].data
+        return gy / self.args[0]
 
 
-class Sqrt(Function):
+class Sqrt(Op):
     """y = sqrt(x);  dy/dx = 1 / (2 y)."""
 
     label = "sqrt"
     saves_inputs = False  # backward reads the output y, saved by forward
 
     def forward(self, x):
-        self.y = np.sqrt(x)
-        return self.y
+        return np.sqrt(x)
 
     def backward(self, gy):
-        return gy / (2 * self.y)
+        return gy / (2 * self.out)
 
 
-class Abs(Function):
+class Abs(Op):
     """y = |x|;  dy/dx = sign(x), taken as 0 at x = 0 (like PyTorch)."""
 
     label = "abs"
@@ -250,21 +325,21 @@ class Abs(Function):
         return gy * np.sign(self.inputs[0].data)
 
 
-class Tanh(Function):
+class Tanh(Op):
     """y = tanh x;  dy/dx = 1 - y^2."""
 
     label = "tanh"
     saves_inputs = False  # backward reads the output y, saved by forward
 
     def forward(self, x):
-        self.y = np.tanh(x)
-        return self.y
+        return np.tanh(x)
 
     def backward(self, gy):
-        return gy * (1 - self.y * self.y)
+        y = self.out
+        return gy * (1 - y * y)
 
 
-class Sigmoid(Function):
+class Sigmoid(Op):
     """y = 1 / (1 + e^-x);  dy/dx = y (1 - y).
 
     Computed as e^x / (1 + e^x) for x < 0 so that e^-x never overflows.
@@ -275,14 +350,14 @@ class Sigmoid(Function):
 
     def forward(self, x):
         e = np.exp(-np.abs(x))  # in (0, 1]: no overflow for any x
-        self.y = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-        return self.y
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
     def backward(self, gy):
-        return gy * self.y * (1 - self.y)
+        y = self.out
+        return gy * y * (1 - y)
 
 
-class ReLU(Function):
+class ReLU(Op):
     """y = max(x, 0);  dy/dx = 1 for x > 0, else 0 (0 at x = 0, like PyTorch)."""
 
     label = "relu"
@@ -294,7 +369,7 @@ class ReLU(Function):
         return gy * (self.inputs[0].data > 0)
 
 
-class Clip(Function):
+class Clip(Op):
     """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, else 0.
 
     ``lo`` or ``hi`` may be None (no bound). At a bound the gradient is 1,
@@ -319,7 +394,7 @@ class Clip(Function):
         return gy * inside
 
 
-class Maximum(Function):
+class Maximum(Op):
     """y = max(a, b) elementwise; the gradient goes to the larger input.
 
     Where a == b it is split evenly (half each), the same convention as the
@@ -337,8 +412,8 @@ class Maximum(Function):
         a, b = self.inputs
         a_share = self.greater(a.data, b.data) + 0.5 * (a.data == b.data)
         a_share = a_share.astype(gy.dtype, copy=False)  # not float64 for f32
-        ga = sum_to(gy * a_share, a.data.shape) if a.requires_grad else None
-        gb = sum_to(gy * (1 - a_share), b.data.shape) if b.requires_grad else None
+        ga = sum_to(gy * a_share, a.shape) if a.requires_grad else None
+        gb = sum_to(gy * (1 - a_share), b.shape) if b.requires_grad else None
         return ga, gb
 
 
@@ -350,7 +425,7 @@ class Minimum(Maximum):
     greater = staticmethod(np.less)
 
 
-class Where(Function):
+class Where(Op):
     """y = a where cond else b;  dy/da = cond, dy/db = not cond.
 
     ``cond`` is a boolean array, a constant of the op (no gradient).
@@ -369,7 +444,7 @@ class Where(Function):
         a, b = self.inputs
         ga = gb = None
         if a.requires_grad:
-            ga = sum_to(np.where(self.cond, gy, 0), a.data.shape)
+            ga = sum_to(where(self.cond, gy, 0), a.shape)
         if b.requires_grad:
-            gb = sum_to(np.where(self.cond, 0, gy), b.data.shape)
+            gb = sum_to(where(self.cond, 0, gy), b.shape)
         return ga, gb

@@ -7,7 +7,8 @@ repeats), a join splits it.
 """
 import numpy as np
 
-from .autograd import Function
+from .ops_math import Op, broadcast_to
+from .tensor import Tensor
 
 
 def normalize_axis(axis, ndim):
@@ -30,7 +31,7 @@ def normalize_axis(axis, ndim):
     return tuple(sorted(result))
 
 
-class _Reduction(Function):
+class _Reduction(Op):
     """Shared by sum/mean/max/min: reduce over ``axes``, maybe keep dims."""
 
     def __init__(self, axis, keepdims, ndim):
@@ -39,7 +40,11 @@ class _Reduction(Function):
 
     def expand(self, gy):
         """gy with the reduced axes put back as length-1 axes."""
-        return gy if self.keepdims else np.expand_dims(gy, self.axes)
+        if self.keepdims:
+            return gy
+        shape = self.args[0].shape
+        return gy.reshape(tuple(1 if i in self.axes else n
+                                for i, n in enumerate(shape)))
 
 
 class Sum(_Reduction):
@@ -52,7 +57,7 @@ class Sum(_Reduction):
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
-        return np.broadcast_to(self.expand(gy), self.inputs[0].data.shape)
+        return broadcast_to(self.expand(gy), self.args[0].shape)
 
 
 class Mean(_Reduction):
@@ -65,9 +70,9 @@ class Mean(_Reduction):
         return x.mean(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
-        x = self.inputs[0].data
-        n = int(np.prod([x.shape[a] for a in self.axes]))  # elements averaged
-        return np.broadcast_to(self.expand(gy) / n, x.shape)
+        shape = self.args[0].shape
+        n = int(np.prod([shape[a] for a in self.axes]))  # elements averaged
+        return broadcast_to(self.expand(gy) / n, shape)
 
 
 class Max(_Reduction):
@@ -82,15 +87,15 @@ class Max(_Reduction):
     reduce = staticmethod(np.max)
 
     def forward(self, x):
-        self.y = self.reduce(x, axis=self.axes, keepdims=True)
+        self.y = self.reduce(x, axis=self.axes, keepdims=True)  # for the mask
         return self.y if self.keepdims else self.y.reshape(
             [n for i, n in enumerate(x.shape) if i not in self.axes]
         )
 
     def backward(self, gy):
-        winners = self.inputs[0].data == self.y
+        winners = self.inputs[0].data == self.y  # a constant mask
         share = winners / winners.sum(axis=self.axes, keepdims=True)
-        return (self.expand(gy) * share).astype(gy.dtype, copy=False)
+        return self.expand(gy) * share.astype(gy.dtype, copy=False)
 
 
 class Min(Max):
@@ -100,7 +105,7 @@ class Min(Max):
     reduce = staticmethod(np.min)
 
 
-class Reshape(Function):
+class Reshape(Op):
     """y = x with a new shape (same elements, same order);  gx = gy reshaped back."""
 
     label = "reshape"
@@ -114,10 +119,10 @@ class Reshape(Function):
         return x.reshape(self.shape)
 
     def backward(self, gy):
-        return gy.reshape(self.inputs[0].data.shape)
+        return gy.reshape(self.args[0].shape)
 
 
-class Transpose(Function):
+class Transpose(Op):
     """y = x with axes permuted;  gx = gy permuted back (inverse permutation)."""
 
     label = "transpose"
@@ -132,11 +137,12 @@ class Transpose(Function):
 
     def backward(self, gy):
         if self.axes is None:
-            return np.transpose(gy)
-        return np.transpose(gy, np.argsort(self.axes))
+            return gy.transpose()
+        axes = self.axes
+        return gy.transpose(tuple(sorted(range(len(axes)), key=axes.__getitem__)))
 
 
-class GetItem(Function):
+class GetItem(Op):
     """y = x[index] (NumPy basic or integer-array indexing).
 
     gx is zero except at the picked positions, which receive gy. With
@@ -159,16 +165,39 @@ class GetItem(Function):
         return x[self.index]
 
     def backward(self, gy):
-        x = self.inputs[0].data
-        gx = np.zeros(x.shape, dtype=gy.dtype)
-        if self.advanced:
-            np.add.at(gx, self.index, gy)
-        else:  # basic indexing never picks an element twice
-            gx[self.index] = gy
-        return gx
+        return scatter(gy, self.index, self.advanced, self.args[0].shape)
 
 
-class Concatenate(Function):
+def scatter(g, index, advanced, shape):
+    """Zeros of ``shape`` with ``g`` added at ``index``: GetItem's adjoint,
+    for arrays and Tensors."""
+    if isinstance(g, Tensor):
+        return Scatter(index, advanced, shape)(g)
+    gx = np.zeros(shape, dtype=g.dtype)
+    if advanced:
+        np.add.at(gx, index, g)
+    else:  # basic indexing never picks an element twice
+        gx[index] = g
+    return gx
+
+
+class Scatter(Op):
+    """y = zeros(shape) with x added at ``index``;  gx = gy[index]."""
+
+    label = "scatter"
+    saves_inputs = False  # backward needs the index only
+
+    def __init__(self, index, advanced, shape):
+        self.index, self.advanced, self.shape = index, advanced, shape
+
+    def forward(self, x):
+        return scatter(x, self.index, self.advanced, self.shape)
+
+    def backward(self, gy):
+        return gy[self.index]
+
+
+class Concatenate(Op):
     """y = inputs joined along an existing axis;  gx_i = gy's slice for x_i."""
 
     label = "concatenate"
@@ -181,11 +210,14 @@ class Concatenate(Function):
         return np.concatenate(xs, axis=self.axis)
 
     def backward(self, gy):
-        ends = np.cumsum([t.data.shape[self.axis] for t in self.inputs])[:-1]
-        return tuple(np.split(gy, ends, axis=self.axis))
+        axis = self.axis % gy.ndim
+        ends = np.cumsum([x.shape[axis] for x in self.args])
+        lead = (slice(None),) * axis  # gy[lead + (k,)] indexes along axis
+        return tuple(gy[lead + (slice(end - x.shape[axis], end),)]
+                     for x, end in zip(self.args, ends.tolist()))
 
 
-class Stack(Function):
+class Stack(Op):
     """y = inputs joined along a new axis;  gx_i = gy[..., i, ...] on that axis."""
 
     label = "stack"
@@ -198,6 +230,5 @@ class Stack(Function):
         return np.stack(xs, axis=self.axis)
 
     def backward(self, gy):
-        return tuple(
-            np.take(gy, i, axis=self.axis) for i in range(len(self.inputs))
-        )
+        lead = (slice(None),) * (self.axis % gy.ndim)
+        return tuple(gy[lead + (i,)] for i in range(len(self.inputs)))

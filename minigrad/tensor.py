@@ -20,12 +20,11 @@ Dtype rules:
 updates (an optimizer step) never change the array you passed in.
 
 ``_version`` counts the in-place writes made through minigrad (an optimizer
-step, ``Module.load_state_dict``), shared between a tensor and its views; ops
-remember the versions of the inputs
-they saved, and ``backward`` refuses to use values changed since the forward
-(PyTorch's "modified by an inplace operation"). Writing into ``t.data``
-yourself is not counted: that is your responsibility (bump ``t._version``
-or recompute the forward).
+step, ``Module.load_state_dict``), shared between a tensor and its views;
+``backward`` refuses to run an op whose backward reads an input written
+since the op ran (PyTorch's "modified by an inplace operation"). Writing
+into ``t.data`` yourself is not counted: that is your responsibility (bump
+``t._version`` or recompute the forward).
 
 The operators and op methods (``+``, ``@``, ``exp``, ``sum`` ...) are the ones in
 ``minigrad.functions``; see there for each op's math.
@@ -68,14 +67,17 @@ def _check_cast(source, dtype):
                          f"{target}")
 
 
-class _LazyFunctions:
-    """Stands in for ``minigrad.functions`` until an operator is first used.
-
-    functions.py imports this module, so importing it here at the top would
-    be a cycle; on first use this object replaces itself with the real module,
-    after which an operator costs one plain attribute look-up.
-    """
-
+# ---- the one seam: Tensor calls up into the layers above it --------------
+# The engine is layered: tensor.py (this file) <- autograd.py (Function) <-
+# ops_math.py / ops_shape.py (the ops) <- functions.py (mg.exp, ...) and
+# backward.py. A Tensor's operators and backward() call up into functions.py
+# (``x + y`` -> Tensor.__add__ -> functions.add -> Add()(x, y) ->
+# Function.__call__), which imports this file, so it cannot be imported here
+# at load time. ``_functions`` stands for that module: the first operator
+# used imports it and puts the module itself in its place, so every later
+# call is one plain attribute look-up. This is the engine's only upward
+# reference.
+class _Functions:
     def __getattr__(self, name):
         global _functions
         from . import functions
@@ -84,7 +86,11 @@ class _LazyFunctions:
         return getattr(functions, name)
 
 
-_functions = _LazyFunctions()
+_functions = _Functions()
+_new = object.__new__
+# in-place writes so far, all tensors together: a backward whose op ran after
+# the last write skips the per-input version check (the common case)
+_inplace_writes = [0]
 
 
 class Tensor:
@@ -97,8 +103,8 @@ class Tensor:
     array([2., 4., 6.], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "creator", "name",
-                 "_version_counter", "__weakref__")
+    __slots__ = ("data", "grad", "grad_tensor", "requires_grad", "creator",
+                 "name", "_version_counter", "__weakref__")
 
     # NumPy defers to our reflected operators (array + tensor -> Tensor).
     __array_ufunc__ = None
@@ -129,23 +135,21 @@ class Tensor:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a str or None, got {type(name).__name__}")
         self.data = array
-        self.grad = None
+        self.grad = self.grad_tensor = None
         self.requires_grad = False
         self.creator = None
         self.name = name
-        self._version_counter = [0]
+        self._version_counter = [0, 0]  # [version, _inplace_writes at last write]
         self.requires_grad_(requires_grad)
 
     @classmethod
     def _wrap(cls, array):
         """A new Tensor around ``array`` with no checks and no copy (ops use this)."""
-        t = object.__new__(cls)
+        t = _new(cls)
         t.data = array
-        t.grad = None
+        t.grad = t.grad_tensor = t.creator = t.name = None
         t.requires_grad = False
-        t.creator = None
-        t.name = None
-        t._version_counter = [0]
+        t._version_counter = [0, 0]
         return t
 
     def requires_grad_(self, requires_grad=True):
@@ -188,7 +192,9 @@ class Tensor:
 
     @_version.setter
     def _version(self, value):
+        _inplace_writes[0] += 1
         self._version_counter[0] = value
+        self._version_counter[1] = _inplace_writes[0]
 
     @property
     def is_leaf(self):
@@ -242,16 +248,18 @@ class Tensor:
         return fn is not None and fn.retained_output is not None and (
             fn.retained_output() is self)
 
-    def backward(self, grad=None, retain_graph=False):
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
         """Backpropagate from this tensor; gradients accumulate into leaves.
 
         ``grad`` is dL/d(self) and may be omitted only for a single-element
         tensor (it is then 1). The graph's saved values are freed afterwards
-        unless ``retain_graph=True``.
+        unless ``retain_graph=True`` (which defaults to ``create_graph``).
+        With ``create_graph=True`` the backward pass is recorded too: each
+        leaf's ``.grad`` still gets the values (an array), and
+        ``.grad_tensor`` the same gradient as a Tensor with its graph, to be
+        differentiated again (``mg.grad`` returns such Tensors directly).
         """
-        from .autograd import run_backward
-
-        run_backward(self, grad, retain_graph)
+        _functions.run_backward(self, grad, retain_graph, create_graph)
 
     def __array__(self, dtype=None, copy=None):
         # lets NumPy/matplotlib read a Tensor; the result is not tracked

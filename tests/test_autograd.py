@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.autograd import Function, _topological_order
+from minigrad.autograd import Function
+from minigrad.backward import _topological_order
 
 
 def leaf(values, dtype=np.float64):

@@ -25,8 +25,9 @@ PACKAGE = ROOT / "minigrad"
 LAYERS = [
     ("engine", ["minigrad.config", "minigrad.tensor", "minigrad.autograd",
                 "minigrad.ops_math", "minigrad.ops_shape",
-                "minigrad.functions"]),
+                "minigrad.functions", "minigrad.backward"]),
     ("checks and files", ["minigrad.gradient_check", "minigrad.testing",
+                          "minigrad.higher_order",
                           "minigrad.serialization", "minigrad._atomic"]),
     ("models and data", ["minigrad.nn", "minigrad.data"]),
     ("optimizers", ["minigrad.optim"]),

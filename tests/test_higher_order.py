@@ -1,0 +1,273 @@
+"""Second derivatives: every op twice differentiable, checked against
+PyTorch float64 (to 1e-10) and by gradgradcheck; mg.grad, create_graph,
+hvp/vhp/hessian/jacobian with torch.autograd.functional's semantics."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+torch = pytest.importorskip("torch")
+TF = pytest.importorskip("torch.autograd.functional")
+
+TOL = dict(rtol=1e-10, atol=1e-10)
+
+
+def pair(values):
+    values = np.asarray(values, dtype=np.float64)
+    return (mg.Tensor(values.copy(), requires_grad=True),
+            torch.tensor(values, requires_grad=True))
+
+
+# op name -> (minigrad fn, torch fn, input arrays); ties and kinks included
+R = np.random.default_rng(0)
+X = R.standard_normal((3, 4))
+POS = R.uniform(0.5, 2.0, (3, 4))
+TIES = np.array([[1.0, 3.0, 3.0, -1.0], [2.0, 2.0, 0.0, 2.0], [0.0, -4.0, 1.0, 1.0]])
+OPS = {
+    "exp": (mg.exp, torch.exp, [X]),
+    "log": (mg.log, torch.log, [POS]),
+    "sqrt": (mg.sqrt, torch.sqrt, [POS]),
+    "tanh": (mg.tanh, torch.tanh, [X]),
+    "sigmoid": (mg.sigmoid, torch.sigmoid, [X * 5]),
+    "abs": (mg.abs, torch.abs, [np.r_[X.ravel(), 0.0]]),
+    "relu": (mg.relu, torch.relu, [np.r_[X.ravel(), 0.0]]),
+    "neg": (lambda x: -x, lambda x: -x, [X]),
+    "pow const": (lambda x: x ** 3, lambda x: x ** 3, [X]),
+    "pow 0 and 1": (lambda x: x ** 0 + x ** 1, lambda x: x ** 0 + x ** 1,
+                    [np.r_[X.ravel(), 0.0]]),
+    "pow both": (lambda a, b: a ** b, lambda a, b: a ** b, [POS, X]),
+    "mul": (lambda a, b: a * b, lambda a, b: a * b, [X, POS[:1]]),
+    "div": (lambda a, b: a / b, lambda a, b: a / b, [X, POS]),
+    "add sub": (lambda a, b: (a + b) * (a - b), lambda a, b: (a + b) * (a - b),
+                [X, POS[:, :1]]),
+    "matmul": (lambda a, b: a @ b, lambda a, b: a @ b, [X, POS.T]),
+    "matmul 1-d": (lambda a, b: (a @ b) * (a @ b), lambda a, b: (a @ b) * (a @ b),
+                   [X[0], POS.T]),
+    "batched matmul": (lambda a, b: a @ b, lambda a, b: a @ b,
+                       [R.standard_normal((2, 3, 4)), R.standard_normal((4, 2))]),
+    "max ties": (lambda x: x.max(axis=1) ** 2, lambda x: x.amax(dim=1) ** 2, [TIES]),
+    "min ties": (lambda x: x.min() ** 2, lambda x: x.amin() ** 2, [TIES]),
+    "maximum ties": (lambda a, b: mg.maximum(a, b) ** 2,
+                     lambda a, b: torch.maximum(a, b) ** 2, [TIES, TIES[::-1].copy()]),
+    "minimum ties": (lambda a, b: mg.minimum(a, b) ** 2,
+                     lambda a, b: torch.minimum(a, b) ** 2, [TIES, TIES[::-1].copy()]),
+    "clip": (lambda x: mg.clip(x, -0.5, 1.0) ** 2,
+             lambda x: torch.clamp(x, -0.5, 1.0) ** 2, [X]),
+    "where": (lambda a, b: mg.where(X > 0, a * a, b * a),
+              lambda a, b: torch.where(torch.tensor(X > 0), a * a, b * a), [X, POS]),
+    "sum mean": (lambda x: x.sum(axis=0) ** 2 + x.mean(axis=-1, keepdims=True),
+                 lambda x: x.sum(dim=0) ** 2 + x.mean(dim=-1, keepdim=True), [X]),
+    "reshape transpose": (lambda x: x.reshape(4, 3).transpose(-1, 0) ** 3,
+                          lambda x: x.reshape(4, 3).permute(1, 0) ** 3, [X]),
+    "getitem basic": (lambda x: x[1:, None, 1::2] ** 3,
+                      lambda x: x[1:, None, 1::2] ** 3, [X]),
+    "getitem advanced": (lambda x: x[[0, 0, 2], [1, 1, 3]] ** 3,
+                         lambda x: x[[0, 0, 2], [1, 1, 3]] ** 3, [X]),
+    "getitem mask": (lambda x: x[X > 0] ** 3, lambda x: x[torch.tensor(X > 0)] ** 3,
+                     [X]),
+    "concatenate": (lambda a, b: mg.concatenate([a * b, b], axis=-1) ** 2,
+                    lambda a, b: torch.cat([a * b, b], dim=-1) ** 2, [X, POS]),
+    "stack": (lambda a, b: mg.stack([a * b, a], axis=1) ** 2,
+              lambda a, b: torch.stack([a * b, a], dim=1) ** 2, [X, POS]),
+    "broadcast": (lambda a, b: (a * b).tanh(), lambda a, b: (a * b).tanh(),
+                  [X[:, :1], POS[0]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_second_derivatives_match_torch(name):
+    fm, ft, arrays = OPS[name]
+    ms, ts = zip(*(pair(a) for a in arrays))
+    ym, yt = fm(*ms), ft(*ts)
+    np.testing.assert_allclose(ym.data, yt.detach().numpy(), **TOL)
+    rng = np.random.default_rng(1)
+    c = rng.standard_normal(ym.shape)
+    gm = mg.grad((ym * c).sum(), ms, create_graph=True)
+    gt = torch.autograd.grad((yt * torch.tensor(c)).sum(), ts, create_graph=True)
+    vs = [rng.standard_normal(a.shape) for a in arrays]
+    for g, h in zip(gm, gt):
+        np.testing.assert_allclose(g.data, h.detach().numpy(), **TOL)
+    # d/dx of <g, v>: a Hessian-vector product (mixed terms across inputs)
+    used = [(g, v) for g, v in zip(gm, vs) if g.requires_grad]
+    used_t = [(g, v) for g, v in zip(gt, vs) if g.requires_grad]
+    hm = mg.grad(sum((g * v).sum() for g, v in used), ms, allow_unused=True) \
+        if used else [None] * len(ms)  # a constant gradient (abs, relu)
+    ht = torch.autograd.grad(sum((g * torch.tensor(v)).sum() for g, v in used_t),
+                             ts, allow_unused=True) if used_t else [None] * len(ts)
+    for a, b, arr in zip(hm, ht, arrays):
+        expected = np.zeros(arr.shape) if b is None else b.numpy(force=True)
+        got = np.zeros(arr.shape) if a is None else a.data
+        np.testing.assert_allclose(got, expected, **TOL)
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "tanh", "sigmoid", "pow both",
+                                  "div", "matmul", "getitem advanced",
+                                  "concatenate", "broadcast", "sum mean"])
+def test_gradgradcheck_passes_on_smooth_ops(name):
+    fm, _, arrays = OPS[name]
+    ms = [mg.Tensor(a.copy(), requires_grad=True) for a in arrays]
+    assert mg.gradgradcheck(fm, ms)
+
+
+def test_gradgradcheck_reports_a_wrong_second_derivative():
+    from minigrad.autograd import Function
+
+    class BadSquare(Function):  # right first derivative, wrong second
+        label = "bad_square"
+        differentiable_backward = True
+
+        def forward(self, x):
+            return x * x
+
+        def backward(self, gy):
+            x, = self.args
+            return gy * 2 * (x if isinstance(x, np.ndarray) else x.detach())
+
+    x = mg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    assert mg.gradcheck(lambda x: BadSquare()(x), [x])
+    with pytest.raises(mg.GradcheckError):
+        mg.gradgradcheck(lambda x: BadSquare()(x), [x])
+    assert mg.gradgradcheck(lambda x: BadSquare()(x), [x],
+                            raise_exception=False) is False
+
+
+# ---- mg.grad -------------------------------------------------------------
+def test_grad_leaves_dot_grad_alone_and_accepts_non_leaves():
+    x, _ = pair([1.0, 2.0])
+    h = x * x
+    y = (h * 3.0).sum()
+    gx, gh = mg.grad(y, [x, h])
+    np.testing.assert_array_equal(gx.data, [6.0, 12.0])
+    np.testing.assert_array_equal(gh.data, [3.0, 3.0])
+    assert x.grad is None and h.grad is None and gx.creator is None
+
+
+def test_grad_unused_input_raises_unless_allowed():
+    x, _ = pair([1.0])
+    z, _ = pair([2.0])
+    y = (x * 2.0).sum()
+    with pytest.raises(RuntimeError, match="not have been used in the graph"):
+        mg.grad(y, [x, z], retain_graph=True)
+    assert mg.grad(y, [x, z], allow_unused=True)[1] is None
+
+
+def test_grad_with_several_outputs_and_grad_outputs():
+    (x, xt) = pair([1.0, -2.0])
+    outs = [x * x, x.exp()]
+    v = [np.array([1.0, 2.0]), np.array([0.5, -1.0])]
+    g, = mg.grad(outs, x, [mg.Tensor(a) for a in v])
+    gt, = torch.autograd.grad([xt * xt, xt.exp()], xt, [torch.tensor(a) for a in v])
+    np.testing.assert_allclose(g.data, gt.numpy(), **TOL)
+
+
+def test_grad_frees_the_graph_unless_retained():
+    x, _ = pair([1.0])
+    y = (x * x).sum()
+    mg.grad(y, x)
+    with pytest.raises(RuntimeError, match="second time"):
+        mg.grad(y, x)
+
+
+def test_third_derivative():
+    x, xt = pair([0.3, -1.2])
+    g, = mg.grad(mg.tanh(x).sum(), x, create_graph=True)
+    g2, = mg.grad(g.sum(), x, create_graph=True)
+    g3, = mg.grad(g2.sum(), x)
+    t, = torch.autograd.grad(torch.tanh(xt).sum(), xt, create_graph=True)
+    t2, = torch.autograd.grad(t.sum(), xt, create_graph=True)
+    t3, = torch.autograd.grad(t2.sum(), xt)
+    np.testing.assert_allclose(g3.data, t3.numpy(), **TOL)
+
+
+def test_backward_create_graph_keeps_grad_an_array_and_grad_tensor_differentiable():
+    x, xt = pair([1.0, 2.0])
+    (x ** 3).sum().backward(create_graph=True)
+    assert isinstance(x.grad, np.ndarray)
+    np.testing.assert_array_equal(x.grad, [3.0, 12.0])
+    g = x.grad_tensor
+    assert isinstance(g, mg.Tensor) and g.requires_grad
+    x.grad = None
+    g.sum().backward()
+    np.testing.assert_array_equal(x.grad, [6.0, 12.0])  # d(3x^2)/dx
+    (xt ** 3).sum().backward(create_graph=True)
+    np.testing.assert_array_equal(xt.grad.detach().numpy(), [3.0, 12.0])
+
+
+def test_a_user_function_with_a_first_order_backward_is_refused():
+    from minigrad.autograd import Function
+
+    class Cube(Function):
+        label = "cube"
+
+        def forward(self, x):
+            return x ** 3
+
+        def backward(self, gy):
+            return gy * 3 * self.inputs[0].data ** 2
+
+    x, _ = pair([1.0])
+    with pytest.raises(RuntimeError, match="'cube' \\(Cube\\) has a first-order"):
+        mg.grad(Cube()(x).sum(), x, create_graph=True)
+    assert mg.grad(Cube()(x).sum(), x)[0].data == 3.0  # first order is fine
+
+
+# ---- torch.autograd.functional semantics ----------------------------------
+def _f(x):
+    return (x ** 3).sum() + (x[0] * x[1]).tanh() + (x * x[::-1]).exp().sum()
+
+
+def _ft(x):
+    return (x ** 3).sum() + (x[0] * x[1]).tanh() + (x * x.flip(0)).exp().sum()
+
+
+def test_hessian_hvp_vhp_jacobian_match_torch():
+    x = np.array([0.4, -1.0, 0.7])
+    v = np.array([1.0, -2.0, 0.5])
+    xm, xt, vm, vt = mg.Tensor(x), torch.tensor(x), mg.Tensor(v), torch.tensor(v)
+    np.testing.assert_allclose(mg.hessian(_f, xm).data,
+                               TF.hessian(_ft, xt).numpy(), **TOL)
+    for mine, theirs in ((mg.hvp, TF.hvp), (mg.vhp, TF.vhp)):
+        (y, hv), (yt, hvt) = mine(_f, xm, vm), theirs(_ft, xt, vt)
+        np.testing.assert_allclose(y.data, yt.numpy(), **TOL)
+        np.testing.assert_allclose(hv.data, hvt.numpy(), **TOL)
+    jac = mg.jacobian(lambda x: x.tanh() * x[0], xm)
+    np.testing.assert_allclose(jac.data, TF.jacobian(lambda x: x.tanh() * x[0],
+                                                     xt).numpy(), **TOL)
+    assert not xm.requires_grad and xm.grad is None  # inputs untouched
+
+
+def test_functional_api_with_tuples_matches_torch():
+    a, b = np.array([0.5, -0.3]), np.array([[1.0, 2.0], [0.3, -0.4]])
+
+    def f(x, w):
+        return ((w @ x).tanh() ** 2).sum()
+
+    def g(x, w):
+        return (w @ x).tanh(), x * 2.0
+
+    ms, ts = (mg.Tensor(a), mg.Tensor(b)), (torch.tensor(a), torch.tensor(b))
+    hm, ht = mg.hessian(f, ms), TF.hessian(f, ts)
+    for i in range(2):
+        for j in range(2):
+            np.testing.assert_allclose(hm[i][j].data, ht[i][j].numpy(), **TOL)
+    jm, jt = mg.jacobian(g, ms), TF.jacobian(g, ts)
+    for i in range(2):
+        for j in range(2):
+            np.testing.assert_allclose(jm[i][j].data, jt[i][j].numpy(), **TOL)
+    vs = (np.array([1.0, 0.5]), np.ones((2, 2)))
+    (_, hv), (_, hvt) = (mg.hvp(f, ms, tuple(mg.Tensor(v) for v in vs)),
+                         TF.hvp(f, ts, tuple(torch.tensor(v) for v in vs)))
+    for m, t in zip(hv, hvt):
+        np.testing.assert_allclose(m.data, t.numpy(), **TOL)
+
+
+def test_hessian_create_graph_gives_third_derivatives():
+    x = mg.Tensor(np.array([0.2, 0.5]), requires_grad=True)
+    h = mg.hessian(lambda x: (x ** 4).sum(), x, create_graph=True)  # diag(12 x^2)
+    (d,) = mg.grad(h.sum(), x)
+    np.testing.assert_allclose(d.data, 24 * x.data, **TOL)
+
+
+def test_hessian_refuses_a_non_scalar_function():
+    with pytest.raises(RuntimeError, match="single-element"):
+        mg.hessian(lambda x: x * x, mg.Tensor(np.ones(2)))
