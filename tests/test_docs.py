@@ -122,21 +122,23 @@ def test_every_documented_command_line_parses():
 
 
 def test_kernels_page_quotes_the_math_as_written():
-    """The ``@register_jitable`` function quoted in kernels.md is the one in
-    ``_math.py``, docstring aside."""
+    """The element function quoted in kernels.md (the Python block that
+    starts with ``def``) is the one in its rule's file, docstring aside."""
     quoted = [b for b in blocks((DOCS / "kernels.md").read_text(encoding="utf-8"),
-                                "python") if b.startswith("@register_jitable")]
-    assert quoted, "kernels.md no longer quotes a _math function"
-    path = ROOT / "minigrad" / "optim" / "_math.py"
-    source = path.read_text(encoding="utf-8").splitlines()
-    functions = {node.name: node for node in ast.parse("\n".join(source)).body
-                 if isinstance(node, ast.FunctionDef)}
+                                "python") if b.startswith("def ")]
+    assert quoted, "kernels.md no longer quotes an element function"
+    functions, sources = {}, {}
+    for path in sorted((ROOT / "minigrad" / "optim").glob("*.py")):
+        source = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.parse("\n".join(source)).body:
+            if isinstance(node, ast.FunctionDef) and node.name.endswith("_element"):
+                functions[node.name], sources[node.name] = node, source
     for block in quoted:
         name = re.search(r"def (\w+)\(", block).group(1)
-        node = functions[name]
+        node, source = functions[name], sources[name]
         doc = node.body[0]
         lines = [line for number, line in enumerate(source, 1)
-                 if node.decorator_list[0].lineno <= number <= node.end_lineno
+                 if node.lineno <= number <= node.end_lineno
                  and not doc.lineno <= number <= doc.end_lineno]
         assert block.splitlines() == lines, f"kernels.md's {name} differs"
 
