@@ -216,13 +216,13 @@ def _mpiexec():
     return found
 
 
-def mpirun(n, *args, timeout=240):
+def mpirun(n, *args, timeout=240, cwd=HERE):
     """Run ``mpiexec -n n python <args>``; kill the whole group on timeout so
     a hang fails the test instead of stalling the suite."""
     cmd = [_mpiexec(), "-n", str(n), sys.executable, *map(str, args)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, **ONE_THREAD},
-                            cwd=HERE, start_new_session=True)
+                            cwd=cwd, start_new_session=True)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -369,7 +369,7 @@ def test_largebatch_table_is_mean_min_max_over_seeds():
     rows = [{"optimizer": "lamb", "rule": "sqrt", "batch": 32, "seed": s,
              "test_acc": acc} for s, acc in enumerate([0.5, 0.7, 0.6])]
     table = lb.format_table(rows)
-    assert "| lamb | sqrt | 0.600 (0.50-0.70) |" in table
+    assert "| lamb | sqrt | 0.600 (0.500-0.700) |" in table
     assert "mean (min-max) over 3 seeds" in table
 
 

@@ -162,7 +162,7 @@ def format_table(rows):
     lines = ["| " + " | ".join(head) + " |",
              "|" + "---|" * len(head)]
     for (name, rule), cells in table.items():
-        text = [f"{cells[b][0]:.3f} ({cells[b][1]:.2f}-{cells[b][2]:.2f})"
+        text = [f"{cells[b][0]:.3f} ({cells[b][1]:.3f}-{cells[b][2]:.3f})"
                 if b in cells else "" for b in batches]
         lines.append("| " + " | ".join([name, rule, *text]) + " |")
     lines.append("")
