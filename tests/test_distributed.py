@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad import nn
@@ -52,6 +54,25 @@ def test_n_ranks_see_exactly_the_global_batches_of_one_loader(n, b, world):
             slices = [per_rank[r][step] for r in range(world)]
             assert all(len(s) == len(batch) // world for s in slices)
             assert sum(slices, []) == batch  # rank r holds slice r, in order
+
+
+@given(n=st.integers(1, 120), b=st.integers(1, 9), world=st.integers(2, 5),
+       seed=st.integers(0, 2**32), shuffle=st.booleans())
+@settings(max_examples=60, deadline=None, derandomize=True)
+def test_sharding_property_any_size_and_seed(n, b, world, seed, shuffle):
+    """Random sizes: the ranks' slices, put side by side, are one loader's
+    global batches (drop_last), or the loader refuses a too-small data set."""
+    X, y = _indexed(n)
+    if n < b * world:
+        with pytest.raises(ValueError, match="fewer than one global batch"):
+            DataLoader(X, y, b, seed=seed, rank=0, world_size=world)
+        return
+    single = _rows(DataLoader(X, y, b * world, seed=seed, shuffle=shuffle,
+                              drop_last=True))
+    per_rank = [_rows(DataLoader(X, y, b, seed=seed, shuffle=shuffle, rank=r,
+                                 world_size=world)) for r in range(world)]
+    assert [sum(parts, []) for parts in zip(*per_rank)] == single
+    assert all(len(rows) == n // (b * world) for rows in per_rank)
 
 
 def test_sharded_loader_drops_the_short_last_global_batch():
