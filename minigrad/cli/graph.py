@@ -24,8 +24,9 @@ after o.backward(), so every box shows its gradient do/d(box): the leaves'
 gradients, and the intermediates' too (mg.retain_grads(o) asks backward to
 keep them). With --model SIZES (e.g. 2,16,1) it draws an MLP with those layer
 sizes on a batch of 4 random inputs, with its loss (mean squared error for one
-output, cross-entropy for several); every drawn box shows its gradient, but
-above 60 nodes the unnamed intermediates are folded into edge labels.
+output, cross-entropy for several); every drawn box but the constants (the
+inputs x, the targets) shows its gradient; above 60 nodes the unnamed
+intermediates are folded into edge labels.
 
 Formats: svg, png and pdf need the Graphviz 'dot' program (the graphviz
 Python package alone is not enough); 'dot' writes the DOT text, which needs
