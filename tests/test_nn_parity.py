@@ -546,3 +546,9 @@ def test_normalisation_on_random_shapes_matches_torch():
                  x, rng)
 
     check()
+
+
+def test_flatten_gradcheck(rng):
+    x = mg.Tensor(f64(rng, 2, 3, 4), requires_grad=True)
+    assert mg.gradcheck(nn.Flatten(), [x])
+    assert mg.gradcheck(nn.Flatten(0, 1), [x])

@@ -307,3 +307,59 @@ def test_snapshot_and_restore_carry_buffers_and_the_new_schedulers(tmp_path):
     assert list(resumed) == list(whole)
     for key in whole:
         np.testing.assert_array_equal(resumed[key], whole[key])
+
+
+PER_GROUP = [
+    ("SGD", "SGD", dict(lr=0.1), dict(lr=0.03, momentum=0.9, dampening=0.1,
+                                      weight_decay=0.01)),
+    ("SGD", "SGD", dict(lr=0.1, momentum=0.5), dict(nesterov=True)),
+    ("Adam", "Adam", dict(lr=0.01), dict(betas=(0.8, 0.99), eps=1e-6,
+                                         weight_decay=0.1, amsgrad=True)),
+    ("AdamW", "AdamW", dict(lr=0.01), dict(lr=0.1, weight_decay=0.5)),
+    ("AdaGrad", "Adagrad", dict(lr=0.1), dict(lr_decay=0.01, eps=1e-3,
+                                              weight_decay=0.2)),
+    ("RMSProp", "RMSprop", dict(lr=0.01), dict(alpha=0.9, momentum=0.5,
+                                               centered=True)),
+]
+
+
+@pytest.mark.parametrize("ours_name,theirs_name,defaults,group", PER_GROUP,
+                         ids=[f"{a}-{sorted(d)}" for a, _, _, d in PER_GROUP])
+@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+def test_per_group_options_match_torch(ours_name, theirs_name, defaults, group,
+                                       backend, rng):
+    """Two groups, the second overriding options, five steps: the parameters
+    are torch's (float64)."""
+    torch = torch_or_skip()
+    values = [rng.standard_normal((3, 2)), rng.standard_normal(4)]
+    ours = [nn.Parameter(v.copy()) for v in values]
+    theirs = [torch.tensor(v, requires_grad=True) for v in values]
+    opt = getattr(optim, ours_name)([{"params": [ours[0]]},
+                                     {"params": [ours[1]], **group}],
+                                    backend=backend, **defaults)
+    topt = getattr(torch.optim, theirs_name)([{"params": [theirs[0]]},
+                                              {"params": [theirs[1]], **group}],
+                                             **defaults)
+    for _ in range(5):
+        for p, tp in zip(ours, theirs):
+            g = rng.standard_normal(p.shape)
+            p.grad, tp.grad = g, torch.tensor(g)
+        opt.step()
+        topt.step()
+    for p, tp in zip(ours, theirs):
+        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-12,
+                                   atol=1e-14)
+
+
+def test_adagrad_starts_a_group_at_its_own_initial_accumulator_value():
+    """Where we differ from torch: torch.optim.Adagrad fills every group's
+    ``sum`` with the constructor's ``initial_accumulator_value`` and ignores
+    a group's own; minigrad uses the group's."""
+    p, q = nn.Parameter(np.zeros(2)), nn.Parameter(np.zeros(2))
+    opt = optim.AdaGrad([{"params": [p]},
+                         {"params": [q], "initial_accumulator_value": 0.2}],
+                        lr=0.1, backend="numpy")
+    p.grad, q.grad = np.ones(2), np.ones(2)
+    opt.step()
+    assert np.allclose(opt.state[p]["sum"], 1.0)
+    assert np.allclose(opt.state[q]["sum"], 1.2)
