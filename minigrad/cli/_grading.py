@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 _COUNTER = itertools.count()
+_LEARNER_FILES = set()   # absolute paths of the files load_file imported
 
 
 @dataclass
@@ -35,6 +36,7 @@ def load_file(path):
     """Import the learner's file as a fresh module (never cached)."""
     if not os.path.isfile(path):
         raise ExerciseFileError(f"there is no file {path!r}")
+    _LEARNER_FILES.add(os.path.abspath(path))
     name = f"_minigrad_exercise_{next(_COUNTER)}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -56,7 +58,7 @@ def describe_error(exc):
     the learner's file in the traceback (not minigrad's internals)."""
     where = ""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if os.sep + "minigrad" + os.sep not in frame.filename:
+        if os.path.abspath(frame.filename) in _LEARNER_FILES:
             where = (f" (in {os.path.basename(frame.filename)}, line "
                      f"{frame.lineno}: {(frame.line or '').strip()})")
             break
