@@ -200,3 +200,12 @@ def test_cs231n_net_learns_blobs_in_train_mode_and_predicts_in_eval():
         pred = model(mg.Tensor(X.astype(np.float32))).data.argmax(1)
         wins += (pred == y).mean() > 0.95
     assert wins >= 2
+
+
+def test_a_buffer_replaced_by_a_plain_array_is_named():
+    bn = nn.BatchNorm1d(2)
+    bn.running_mean = np.zeros(2)
+    with pytest.raises(TypeError, match="'running_mean' was replaced"):
+        bn.state_dict()
+    bn.register_buffer("running_mean", np.zeros(2, np.float32))
+    assert "running_mean" in bn.state_dict()

@@ -188,8 +188,13 @@ class Module:
         for prefix, module in self.named_modules():
             for name, persistent in module.__dict__.get("_buffers", {}).items():
                 value = getattr(module, name, None)
+                full = f"{prefix}.{name}" if prefix else name
+                if value is not None and not isinstance(value, Tensor):
+                    raise TypeError(f"buffer {full!r} was replaced by a "
+                                    f"{type(value).__name__}; assign a Tensor "
+                                    f"or call register_buffer again")
                 if value is not None and (persistent or not persistent_only):
-                    yield (f"{prefix}.{name}" if prefix else name), value
+                    yield full, value
 
     def buffers(self):
         """Every buffer Tensor, in the order of ``named_buffers()``."""
