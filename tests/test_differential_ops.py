@@ -218,6 +218,36 @@ def check_random_graph(draw):
                                    atol=ATOL)
 
 
+def check_second_order(draw):
+    """The same random graphs, differentiated twice: the gradient of
+    <f(x), c> (create_graph=True) contracted with random v, differentiated
+    again, against torch (a Hessian-vector product through every op)."""
+    leaves = []
+    node = _leaf(draw, draw(small_shapes), leaves)
+    for _ in range(draw(st.integers(1, 5))):
+        node = _apply(draw, node, leaves)
+        assume(0 < node.m.size <= 512 and node.m.ndim <= 5)
+    rng = np.random.default_rng(draw(st.integers(0, 99)))
+    c = rng.standard_normal(node.shape)
+    ms, ts = [leaf.m for leaf in leaves], [leaf.t for leaf in leaves]
+    gm = mg.grad((node.m * c).sum(), ms, create_graph=True, allow_unused=True)
+    gt = torch.autograd.grad((node.t * torch.from_numpy(c)).sum(), ts,
+                             create_graph=True, allow_unused=True)
+    vs = [rng.standard_normal(t.shape) for t in ms]
+    terms_m = [(g * v).sum() for g, v in zip(gm, vs)
+               if g is not None and g.requires_grad]
+    terms_t = [(g * torch.from_numpy(v)).sum() for g, v in zip(gt, vs)
+               if g is not None and g.requires_grad]
+    hm = mg.grad(terms_m, ms, allow_unused=True) if terms_m else [None] * len(ms)
+    ht = torch.autograd.grad(terms_t, ts, allow_unused=True) if terms_t \
+        else [None] * len(ts)
+    for a, b, t in zip(hm, ht, ms):
+        got = np.zeros(t.shape) if a is None else a.data
+        expected = (np.zeros(t.shape) if b is None or b._is_zerotensor()
+                    else b.detach().numpy())  # (numpy() of a ZeroTensor crashes)
+        np.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL)
+
+
 def _settings(n):
     return settings(max_examples=n, deadline=None, database=None,
                     derandomize=True, suppress_health_check=list(HealthCheck))
@@ -234,3 +264,16 @@ def test_random_graphs_match_torch(data):
 @given(st.data())
 def test_random_graphs_match_torch_many(data):
     check_random_graph(data.draw)
+
+
+@_settings(100)
+@given(st.data())
+def test_random_graphs_second_derivatives_match_torch(data):
+    check_second_order(data.draw)
+
+
+@pytest.mark.slow
+@_settings(1500)
+@given(st.data())
+def test_random_graphs_second_derivatives_match_torch_many(data):
+    check_second_order(data.draw)
