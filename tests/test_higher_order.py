@@ -272,3 +272,14 @@ def test_hessian_create_graph_gives_third_derivatives():
 def test_hessian_refuses_a_non_scalar_function():
     with pytest.raises(RuntimeError, match="single-element"):
         mg.hessian(lambda x: x * x, mg.Tensor(np.ones(2)))
+
+
+def test_hvp_is_two_backward_passes_not_a_hessian(monkeypatch):
+    import minigrad.higher_order as ho
+
+    calls = []
+    real = ho.grad
+    monkeypatch.setattr(ho, "grad", lambda *a, **k: calls.append(1) or real(*a, **k))
+    x = mg.Tensor(np.arange(50.0) / 50)
+    _, hv = mg.hvp(lambda x: (x.tanh() ** 2).sum(), x, mg.Tensor(np.ones(50)))
+    assert len(calls) == 2 and hv.shape == (50,)
