@@ -71,10 +71,22 @@ def worker(name, steps):
         step()
         times.append(time.perf_counter() - start)
     reduce = getattr(opt, "allreduce_seconds", 0.0) - reduce_before
+    n_params = sum(p.data.size for p in model.parameters())
+    alone = []  # the message alone: both ranks start together
+    if size > 1:
+        from mpi4py import MPI
+
+        buffer = np.zeros(n_params + len(list(model.parameters())), np.float32)
+        for _ in range(10):
+            dist.barrier()
+            start = time.perf_counter()
+            dist._comm.world().Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM)
+            alone.append(time.perf_counter() - start)
     if rank == 0:
-        n_params = sum(p.data.size for p in model.parameters())
         print(json.dumps({"step_s": statistics.median(times),
                           "allreduce_share": reduce / sum(times),
+                          "allreduce_alone_s": statistics.median(alone)
+                          if alone else 0.0,
                           "params": n_params}), flush=True)
 
 
@@ -120,7 +132,9 @@ def throughput(repeats=3):
             "processes": processes, "threads": threads, "batch": BATCH,
             "step_ms": 1e3 * step, "samples_per_s": BATCH / step,
             "allreduce_share": statistics.median(g["allreduce_share"]
-                                                 for g in got)})
+                                                 for g in got),
+            "allreduce_alone_ms": 1e3 * statistics.median(
+                g["allreduce_alone_s"] for g in got)})
     return {"repeats": repeats, "load_average_before": before,
             "load_average_after": os.getloadavg()[0],
             "cpus": os.cpu_count(), "results": results}
@@ -149,17 +163,28 @@ def largest_n(compute_s_per_sample, params, global_batch, gbit=LINK_GBIT,
     return best
 
 
+def weak_efficiency(compute_s_per_sample, params, batch_per_rank,
+                    gbit=LINK_GBIT):
+    """Compute / (compute + ring time) as N grows without bound, with
+    ``batch_per_rank`` rows per rank: the ring time tends to 2 x the model's
+    bytes over the link, so the efficiency tends to this constant."""
+    compute = batch_per_rank * compute_s_per_sample
+    return compute / (compute + 2 * params * 4 / (gbit * 1e9 / 8))
+
+
 # ------------------------------------------------------------ rendering
 def render_throughput(data):
     rows = ["| model | parameters | processes x threads | step (ms) | "
-            "samples/s | time in Allreduce |", "|---|---|---|---|---|---|"]
+            "samples/s | time in Allreduce | one Allreduce alone (ms) |",
+            "|---|---|---|---|---|---|---|"]
     for r in data["results"]:
-        share = (f"{100 * r['allreduce_share']:.0f}%" if r["processes"] > 1
-                 else "-")
+        two = r["processes"] > 1
+        share = f"{100 * r['allreduce_share']:.0f}%" if two else "-"
+        alone = f"{r['allreduce_alone_ms']:.2f}" if two else "-"
         rows.append(f"| {r['model']} {'-'.join(map(str, r['sizes']))} | "
                     f"{r['params']:,} | {r['processes']} x {r['threads']} | "
                     f"{r['step_ms']:.1f} | {r['samples_per_s']:,.0f} | "
-                    f"{share} |")
+                    f"{share} | {alone} |")
     rows.append("")
     rows.append(f"Global batch {data['results'][0]['batch']}, Adam, float32; "
                 f"median of {data['repeats']} alternating runs; "
@@ -183,8 +208,12 @@ def render_cost_model(data):
                      f"{1e3 * b / (LINK_GBIT * 1e9 / 8):.2f} |")
     lines.append("")
     for batch in (256, 1024, 4096):
-        lines.append(f"- global batch {batch}: compute hides the ring up to "
-                     f"N = {largest_n(per_sample, params, batch)}")
+        lines.append(f"- global batch {batch} (strong scaling): compute hides "
+                     f"the ring up to N = {largest_n(per_sample, params, batch)}")
+    for b in (32, 256):
+        lines.append(f"- batch {b} per rank (weak scaling): efficiency "
+                     f"{100 * weak_efficiency(per_sample, params, b):.0f}% "
+                     "for any large N")
     lines.append("")
     lines.append(f"Compute: {1e6 * per_sample:.0f} us per sample (forward, "
                  f"backward and Adam step of {params:,} float32 parameters "

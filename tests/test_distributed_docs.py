@@ -128,7 +128,31 @@ def test_what_the_page_says_about_the_throughput_rows():
         assert rows[(model, 1, 2)]["step_ms"] > rows[(model, 1, 1)]["step_ms"]
         # two processes did not beat one
         assert rows[(model, 2, 1)]["step_ms"] > rows[(model, 1, 1)]["step_ms"]
-    assert rows[("small", 2, 1)]["allreduce_share"] > 0.5  # "most of each step"
+    small = rows[("small", 2, 1)]
+    assert small["allreduce_share"] > 0.5  # "most of each step"
+    # the message alone: "a few hundredths of a millisecond", nearly all
+    # of the time inside Allreduce is waiting
+    assert small["allreduce_alone_ms"] < 0.1
+    assert small["allreduce_alone_ms"] < 0.1 * small["allreduce_share"] * \
+        small["step_ms"]
     assert rows[("wide", 2, 1)]["allreduce_share"] < 0.5  # "a minority"
     assert rows[("small", 1, 1)]["params"] * 4 < 26_000  # "25 KB"
     assert rows[("wide", 1, 1)]["params"] * 4 == pytest.approx(7.45e6, rel=0.01)
+
+
+def test_weak_scaling_efficiency_tends_to_a_constant():
+    # 1 ms of compute per rank vs 2 * 4 MB / 1.25 GB/s = 6.4 ms on the ring
+    assert bench.weak_efficiency(1e-3 / 32, 10**6, 32) == pytest.approx(1 / 7.4)
+
+
+def test_what_the_page_says_about_the_cost_model():
+    data = json.loads((bench.DATA / "distributed-throughput.json").read_text())
+    wide = next(r for r in data["results"] if r["model"] == "wide"
+                and (r["processes"], r["threads"]) == (1, 1))
+    per_sample = wide["step_ms"] / 1e3 / wide["batch"]
+    # "about a dozen machines" at the global batch of 256
+    assert 8 <= bench.largest_n(per_sample, wide["params"], 256) <= 18
+    # "the limit grows in proportion to the global batch"
+    assert bench.largest_n(per_sample, wide["params"], 1024) == pytest.approx(
+        4 * bench.largest_n(per_sample, wide["params"], 256), rel=0.1)
+    assert 6 * wide["params"] == pytest.approx(11e6, rel=0.03)  # "11 MFLOP"
