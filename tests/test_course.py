@@ -128,3 +128,17 @@ def test_differences_wants_the_same_code():
     found = build.differences(notebook(cell("print(1)", "1\n")),
                               notebook(cell("print(2)", "1\n")))
     assert found == ["the notebook's code differs from the one that was run"]
+
+
+def test_the_sliders_cell_says_so_without_ipywidgets(monkeypatch, capsys):
+    pytest.importorskip("IPython")
+    nb = saved("04-sgd-to-lamb.ipynb")
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    setup = "\n".join(line for line in code[0].splitlines()
+                      if not line.startswith("%"))
+    sliders = next(src for src in code if "def explore" in src)
+    monkeypatch.setitem(__import__("sys").modules, "ipywidgets", None)
+    namespace = {}
+    exec(setup, namespace)
+    exec(sliders, namespace)
+    assert "ipywidgets is not installed" in capsys.readouterr().out
