@@ -283,3 +283,53 @@ def test_hvp_is_two_backward_passes_not_a_hessian(monkeypatch):
     x = mg.Tensor(np.arange(50.0) / 50)
     _, hv = mg.hvp(lambda x: (x.tanh() ** 2).sum(), x, mg.Tensor(np.ones(50)))
     assert len(calls) == 2 and hv.shape == (50,)
+
+
+# ---- the fused ops of nn.functional ----------------------------------------
+def _nn_cases():
+    F = pytest.importorskip("minigrad.nn.functional")
+    TFn = torch.nn.functional
+    targets = np.array([2, 0, 3])
+    probs = R.uniform(0, 1, (3, 4))
+    return {
+        "softmax": (lambda x: F.softmax(x, axis=-1), lambda x: TFn.softmax(x, -1)),
+        "log_softmax": (lambda x: F.log_softmax(x, axis=0),
+                        lambda x: TFn.log_softmax(x, 0)),
+        "logsumexp": (lambda x: F.logsumexp(x, axis=1),
+                      lambda x: torch.logsumexp(x, 1)),
+        "logsumexp keepdims": (lambda x: F.logsumexp(x, axis=0, keepdims=True),
+                               lambda x: torch.logsumexp(x, 0, keepdim=True)),
+        "cross_entropy": (lambda x: F.cross_entropy(x, targets),
+                          lambda x: TFn.cross_entropy(x, torch.tensor(targets))),
+        "cross_entropy sum smoothing": (
+            lambda x: F.cross_entropy(x, targets, reduction="sum",
+                                      label_smoothing=0.1),
+            lambda x: TFn.cross_entropy(x, torch.tensor(targets), reduction="sum",
+                                        label_smoothing=0.1)),
+        "bce_with_logits": (
+            lambda x: F.binary_cross_entropy_with_logits(x, probs),
+            lambda x: TFn.binary_cross_entropy_with_logits(x, torch.tensor(probs))),
+        "bce none": (
+            lambda x: F.binary_cross_entropy_with_logits(x, probs, reduction="none"),
+            lambda x: TFn.binary_cross_entropy_with_logits(x, torch.tensor(probs),
+                                                          reduction="none")),
+    }
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp",
+                                  "logsumexp keepdims", "cross_entropy",
+                                  "cross_entropy sum smoothing", "bce_with_logits",
+                                  "bce none"])
+def test_fused_nn_ops_second_derivatives_match_torch(name):
+    fm, ft = _nn_cases()[name]
+    xm, xt = pair(X * 2)
+    ym, yt = fm(xm), ft(xt)
+    c = np.random.default_rng(2).standard_normal(ym.shape)
+    (g,) = mg.grad((ym * c).sum(), xm, create_graph=True)
+    (gt,) = torch.autograd.grad((yt * torch.tensor(c)).sum(), xt, create_graph=True)
+    np.testing.assert_allclose(g.data, gt.detach().numpy(), **TOL)
+    v = np.random.default_rng(3).standard_normal(X.shape)
+    (h,) = mg.grad((g * v).sum(), xm)
+    (ht,) = torch.autograd.grad((gt * torch.tensor(v)).sum(), xt)
+    np.testing.assert_allclose(h.data, ht.numpy(), **TOL)
+    assert mg.gradgradcheck(fm, [mg.Tensor(X * 2, requires_grad=True)])

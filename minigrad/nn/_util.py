@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 
+from ..ops_math import broadcast_to
 from ..tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -62,9 +63,9 @@ def _reduce(values, reduction):
 def _unreduce(gy, reduction, shape, dtype):
     """d(reduced)/d(values) * gy, broadcast back to the per-element shape."""
     if reduction == "mean":
-        return np.broadcast_to(gy / np.prod(shape, dtype=dtype), shape)
+        return broadcast_to(gy / np.prod(shape, dtype=dtype), shape)
     if reduction == "sum":
-        return np.broadcast_to(gy, shape)
+        return broadcast_to(gy, shape)  # arrays or Tensors (create_graph)
     return gy
 
 

@@ -20,6 +20,7 @@ import numbers
 import numpy as np
 
 from ..autograd import Function
+from ..tensor import Tensor
 from ._util import _axis, _logsumexp, _sigmoid, _tensor
 from .losses import (binary_cross_entropy_with_logits, cross_entropy, huber_loss,
                      l1_loss, mse_loss, nll_loss, smooth_l1_loss)
@@ -205,10 +206,19 @@ def _real(name, value):
 
 
 # ---- softmax family ----------------------------------------------------------
+def _softmax_of_input(fn):
+    """softmax(x) of ``fn``'s input: the array saved by the forward, or under
+    create_graph (``fn.args`` are Tensors) the Softmax op on the input, so
+    that the second derivative flows through it."""
+    x = fn.args[0]
+    return Softmax(fn.axis)(x) if isinstance(x, Tensor) else fn.softmax
+
+
 class LogSumExp(Function):
     """y = log sum_j exp(x_j);    dy/dx_j = exp(x_j - y) = softmax(x)_j."""
 
     label = "logsumexp"
+    differentiable_backward = True  # see _softmax_of_input
 
     def __init__(self, axis, keepdims):
         self.axis, self.keepdims = axis, keepdims
@@ -219,31 +229,35 @@ class LogSumExp(Function):
         return y if self.keepdims else np.squeeze(y, axis=self.axis)
 
     def backward(self, gy):
-        if not self.keepdims:
-            gy = np.expand_dims(gy, self.axis)
-        return gy * self.softmax
+        if not self.keepdims:  # put the summed axis back (length 1)
+            shape = list(self.args[0].shape)
+            shape[self.axis] = 1
+            gy = gy.reshape(tuple(shape))
+        return gy * _softmax_of_input(self)
 
 
 class Softmax(Function):
     """y_i = exp(x_i - logsumexp(x));   dL/dx = y * (gy - sum_j gy_j y_j)."""
 
     label = "softmax"
+    differentiable_backward = True  # reads self.out, sums with .sum
 
     def __init__(self, axis):
         self.axis = axis
 
     def forward(self, x):
-        self.y = np.exp(x - _logsumexp(x, self.axis))
-        return self.y
+        return np.exp(x - _logsumexp(x, self.axis))
 
     def backward(self, gy):
-        return self.y * (gy - np.sum(gy * self.y, axis=self.axis, keepdims=True))
+        y = self.out
+        return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
 
 
 class LogSoftmax(Function):
     """y_i = x_i - logsumexp(x);        dL/dx = gy - softmax(x) * sum_j gy_j."""
 
     label = "log_softmax"
+    differentiable_backward = True  # see _softmax_of_input
 
     def __init__(self, axis):
         self.axis = axis
@@ -254,7 +268,7 @@ class LogSoftmax(Function):
         return y
 
     def backward(self, gy):
-        return gy - self.softmax * np.sum(gy, axis=self.axis, keepdims=True)
+        return gy - _softmax_of_input(self) * gy.sum(axis=self.axis, keepdims=True)
 
 
 def logsumexp(x, axis=-1, keepdims=False):

@@ -24,6 +24,8 @@ import numbers
 import numpy as np
 
 from ..autograd import Function
+from ..ops_math import Sigmoid, broadcast_to
+from ..tensor import Tensor
 from ._util import (_like, _logsumexp, _reduce, _reduction, _sigmoid, _tensor,
                     _unreduce)
 from .module import Module
@@ -32,9 +34,9 @@ from .module import Module
 def _scale(gy, reduction, n, denominator):
     """d(reduced)/d(loss_n) * gy as a column, for row losses of ``n`` rows."""
     if reduction == "mean":
-        return np.broadcast_to(gy / denominator, (n,))[:, None]
+        return broadcast_to(gy / denominator, (n,))[:, None]
     if reduction == "sum":
-        return np.broadcast_to(gy, (n,))[:, None]
+        return broadcast_to(gy, (n,))[:, None]
     return gy[:, None]
 
 
@@ -135,6 +137,7 @@ class CrossEntropy(Function):
     """
 
     label = "cross_entropy"
+    differentiable_backward = True  # softmax of a Tensor input is the op
 
     def __init__(self, q, denominator, reduction):
         self.q, self.denominator, self.reduction = q, denominator, reduction
@@ -146,8 +149,17 @@ class CrossEntropy(Function):
         return _row_reduce(losses, self.reduction, self.denominator)
 
     def backward(self, gy):
-        grad = self.q.sum(axis=1, keepdims=True) * self.probs - self.q
-        return grad * _scale(gy, self.reduction, len(grad), self.denominator)
+        z = self.args[0]
+        probs = _softmax_rows(z) if isinstance(z, Tensor) else self.probs
+        grad = self.q.sum(axis=1, keepdims=True) * probs - self.q
+        return grad * _scale(gy, self.reduction, len(self.q), self.denominator)
+
+
+def _softmax_rows(z):
+    """softmax(z) along rows as Tensor ops (create_graph); the shift by the
+    row max, a constant, changes nothing but overflow."""
+    e = (z - z.data.max(axis=1, keepdims=True)).exp()
+    return e / e.sum(axis=1, keepdims=True)
 
 
 class NLL(Function):
@@ -158,6 +170,7 @@ class NLL(Function):
     """
 
     label = "nll_loss"
+    differentiable_backward = True  # linear in x
 
     def __init__(self, q, denominator, reduction):
         self.q, self.denominator, self.reduction = q, denominator, reduction
@@ -259,6 +272,7 @@ class BCEWithLogits(Function):
     """
 
     label = "bce_with_logits"
+    differentiable_backward = True  # sigmoid of a Tensor input is the op
 
     def __init__(self, reduction):
         self.reduction = reduction
@@ -269,8 +283,10 @@ class BCEWithLogits(Function):
         return _reduce(losses, self.reduction)
 
     def backward(self, gy):
-        scale = _unreduce(gy, self.reduction, self.z.shape, self.z.dtype)
-        return (_sigmoid(self.z) - self.t) * scale, -self.z * scale
+        z, t = self.args
+        scale = _unreduce(gy, self.reduction, z.shape, z.dtype)
+        sig = Sigmoid()(z) if isinstance(z, Tensor) else _sigmoid(z)
+        return (sig - t) * scale, -z * scale
 
 
 def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
