@@ -193,12 +193,6 @@ def compare_facts():
             cells += [f"{np.median(loss):.3f} ({min(loss):.3f}..{max(loss):.3f})",
                       f"{np.median(acc):.3f} ({min(acc):.3f}..{max(acc):.3f})"]
         rows.append("| " + " | ".join(cells) + " |")
-        if name == "lamb":
-            worst = int(np.argmax([runs["cpu", s][k].final_loss for s in SEEDS]))
-            f["compare.lamb.worst.seed"] = str(SEEDS[worst])
-            bad = runs["cpu", SEEDS[worst]][k]
-            f["compare.lamb.worst.loss"] = f"{bad.final_loss:.3f}"
-            f["compare.lamb.worst.acc"] = f"{bad.test_acc:.3f}"
     f["compare.seeds"] = "\n".join([
         "", "| optimizer | loss, cpu | held-out acc, cpu | loss, numpy "
         "| held-out acc, numpy |", "|---|---|---|---|---|", *rows, ""])
@@ -233,11 +227,10 @@ def lamb_facts():
     f = {}
     runs = {"0.01": norm_run(lr=0.01), "0.05": norm_run(lr=0.05),
             "adamw": norm_run("adamw", lr=0.01)}
-    for key, run in runs.items():
+    for key, run in runs.items():      # early steps only: late ones are chaotic
         for i, name in enumerate(run.names):
-            for step in (1, 100, len(run.norms) - 1):
+            for step in (1, 100):
                 f[f"norm.{key}.{name}.{step}"] = g3(run.norms[step, i])
-        f[f"norm.{key}.acc"] = f"{run.result.test_acc:.3f}"
     big = runs["0.05"].norms[:, 2]        # the 32x32 hidden weight
     f["norm.0.05.growth100"] = f"{(big[100] / big[0]) ** (1 / 100):.4f}"
     table = []
