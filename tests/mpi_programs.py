@@ -106,6 +106,14 @@ def failure(step_to_fail=3):
     time.sleep(60)  # never reached on rank 1; the others must not get here
 
 
+def abort():
+    """Rank 1 calls dist.abort while rank 0 waits in a barrier."""
+    if dist.rank() == 1:
+        dist.abort("stop here")
+    dist.barrier()
+    time.sleep(60)  # not reached: the abort ends rank 0 too
+
+
 def shapes():
     """Rank 1 builds a wider model: every rank gets the same ValueError."""
     sizes = [5, 16 + (dist.rank() == 1), 3]
@@ -209,5 +217,6 @@ def resume(path, steps=10):
 if __name__ == "__main__":
     dist.init()
     name, *args = sys.argv[1:]
-    {"equivalence": equivalence, "failure": failure, "shapes": shapes,
+    {"equivalence": equivalence, "failure": failure, "abort": abort,
+     "shapes": shapes,
      "buckets": buckets, "nonfinite": nonfinite, "resume": resume}[name](*args)

@@ -318,6 +318,13 @@ def test_a_rank_that_raises_stops_every_rank_within_seconds(n):
     assert f"unhandled RuntimeError: aborting all {n} ranks" in err
 
 
+def test_abort_prints_its_message_and_stops_every_rank():
+    start = time.time()
+    code, out, err, ended = mpirun(2, PROGRAMS, "abort", timeout=120)
+    assert code != 0 and ended - start < 50  # rank 0 would sleep 60 s
+    assert "[rank 1] stop here" in err
+
+
 # ------------------------------------------------------- the command line
 def _checkpoint_params(path):
     state = mg.load(path)
@@ -349,6 +356,16 @@ def test_train_under_mpiexec_without_distributed_refuses():
                                "--no-checkpoint")
     assert code != 0
     assert "without --distributed, so each would run the whole job alone" in err
+
+
+def test_train_distributed_on_too_little_data_stops_all_ranks_with_the_reason():
+    code, out, err, _ = mpirun(2, "-m", "minigrad", "train", "--distributed",
+                               "--samples", "20", "--batch-size", "16",
+                               "--no-checkpoint", timeout=120)
+    assert code != 0
+    assert ("minigrad train: error: ValueError: the data set has 15 rows, "
+            "fewer than one global batch of batch_size * world_size = 16 * 2 "
+            "= 32") in err
 
 
 def test_train_distributed_without_mpi4py_is_a_clear_error(tmp_path):
