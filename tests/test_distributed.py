@@ -450,3 +450,12 @@ def test_largebatch_over_2_ranks_gives_the_single_process_numbers(tmp_path):
             == (b["optimizer"], b["rule"], b["batch"], b["seed"], b["steps"])
         # float32 rounding may flip a prediction: 160 held-out points
         assert abs(a["test_acc"] - b["test_acc"]) <= 2 / 160
+
+
+def test_the_example_on_2_ranks_matches_one_process():
+    example = HERE.parent / "examples" / "data_parallel.py"
+    code, out, err, _ = mpirun(2, example, "--epochs", "3")
+    assert code == 0, err
+    assert "2 rank(s) x batch 16 = global batch 32" in out
+    gap = float(out.rsplit("largest parameter difference", 1)[1])
+    assert gap < 1e-12
