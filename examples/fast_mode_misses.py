@@ -1,6 +1,6 @@
 """How often does gradcheck's fast mode miss an error at a single element?
 
-    python examples/fast_mode_misses.py                 (200 seeds, ~1 min)
+    python examples/fast_mode_misses.py             (200 seeds, a few minutes)
     python examples/fast_mode_misses.py --time      (also time each mode)
 
 The model is a 256-256-10 tanh MLP (68,362 parameters) on a batch of 32.
