@@ -552,3 +552,12 @@ def test_flatten_gradcheck(rng):
     x = mg.Tensor(f64(rng, 2, 3, 4), requires_grad=True)
     assert mg.gradcheck(nn.Flatten(), [x])
     assert mg.gradcheck(nn.Flatten(0, 1), [x])
+
+
+@pytest.mark.parametrize("beta,threshold", [(1.0, 20.0), (2.0, 3.0), (0.5, 4.0)])
+def test_softplus_at_exactly_the_threshold_is_torchs(beta, threshold, rng):
+    """torch switches to the identity only where beta * x > threshold."""
+    torch = torch_or_skip()
+    x = np.array([threshold / beta, np.nextafter(threshold / beta, 0), 0.0])
+    run_both(lambda t: F.softplus(t, beta, threshold),
+             lambda t: torch.nn.functional.softplus(t, beta, threshold), x, rng)

@@ -363,3 +363,18 @@ def test_adagrad_starts_a_group_at_its_own_initial_accumulator_value():
     opt.step()
     assert np.allclose(opt.state[p]["sum"], 1.0)
     assert np.allclose(opt.state[q]["sum"], 1.2)
+
+
+def test_reduce_on_plateau_keeps_a_cut_of_exactly_eps_as_torch():
+    """A cut is made only when it changes the rate by more than eps."""
+    torch = torch_or_skip()
+    opt, topt = optimizers("sgd", torch)
+    for o in (opt, topt):
+        o.param_groups[0]["lr"] = 0.5  # a cut to 0.25 changes it by 0.25
+    ours = M.ReduceLROnPlateau(opt, factor=0.5, patience=0, eps=0.25)
+    theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        topt, factor=0.5, patience=0, eps=0.25)
+    for metric in (1.0, 2.0, 3.0):
+        ours.step(metric)
+        theirs.step(metric)
+    assert ours.get_last_lr() == theirs.get_last_lr() == [0.5, 0.3]
