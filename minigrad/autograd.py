@@ -40,7 +40,13 @@ class _GradState(threading.local):
 
 
 _grad_state = _GradState()
+# How many threads have recording switched off right now. While none has
+# (the common case), an op need not read the thread-local flag (which is
+# several times slower than a global).
+_threads_without_grad = 0
+_mode_lock = threading.Lock()
 _anomaly_enabled = False
+_wrap = Tensor._wrap
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
@@ -81,6 +87,9 @@ class Function:
     # ops whose backward needs only shapes set this to False)
     saves_inputs = True
     is_view = False  # the output shares its input's data (and version counter)
+    # backward checks each gradient's shape against its input's and names the
+    # op on a mismatch; built-in ops (tested) are checked at the leaves only
+    trusted_shapes = False
 
     def __call__(self, *inputs):
         args = [t.data for t in inputs]
@@ -90,10 +99,10 @@ class Function:
             raise _op_error(self, inputs, err) from None
         if type(y) is not np.ndarray:  # NumPy returns scalars for 0-d results
             y = np.asarray(y)
-        out = Tensor._wrap(y)
+        out = _wrap(y)
         if self.is_view:
-            out._version_counter = inputs[0]._version_counter
-        if _grad_state.enabled:
+            out._version_counter = inputs[0].shared_version_counter()
+        if not _threads_without_grad or _grad_state.enabled:
             for t in inputs:
                 if t.requires_grad:
                     self.inputs, self.args, self.out = inputs, args, y
@@ -152,10 +161,10 @@ class _GradMode:
 
     def __enter__(self):
         self._previous = _grad_state.enabled
-        _grad_state.enabled = self.enabled
+        _set_grad_enabled(self.enabled)
 
     def __exit__(self, *exc):
-        _grad_state.enabled = self._previous
+        _set_grad_enabled(self._previous)
 
     def __call__(self, fn):
         def wrapper(*args, **kwargs):
@@ -177,6 +186,14 @@ class enable_grad(_GradMode):
     """``with enable_grad():`` ops record a graph again, even inside no_grad."""
 
     enabled = True
+
+
+def _set_grad_enabled(enabled):
+    global _threads_without_grad
+    with _mode_lock:
+        if _grad_state.enabled != enabled:
+            _threads_without_grad += -1 if enabled else 1
+        _grad_state.enabled = enabled
 
 
 def is_grad_enabled():

@@ -113,7 +113,8 @@ def _check_versions(fn):
     forward (an optimizer step between two backward calls): it would
     silently differentiate at the new values."""
     for i, t in enumerate(fn.inputs):
-        if t._version_counter[1] > fn.writes_seen:
+        counter = t._version_counter
+        if counter is not None and counter[1] > fn.writes_seen:
             name = f"'{t.name}', " if t.name else ""
             raise RuntimeError(
                 f"a tensor op '{fn.label}' ({type(fn).__name__}) needs for its "
@@ -160,6 +161,7 @@ def _backpropagate(roots, root_grads, create_graph, wanted=()):
     order = _topological_order([r.creator for r in roots if r.creator])
     wanted_outputs = {t.creator: t for t in wanted if t.creator is not None}
     grad_type = Tensor if create_graph else np.ndarray
+    anomaly, writes_now = autograd._anomaly_enabled, _inplace_writes[0]
     for fn in order:
         gy = grads.pop(fn, None)
         if gy is None:
@@ -168,9 +170,9 @@ def _backpropagate(roots, root_grads, create_graph, wanted=()):
             retained = fn.retained_output()
             if retained is not None:
                 found[retained] = gy
-        if fn in wanted_outputs:
+        if wanted_outputs and fn in wanted_outputs:
             found[wanted_outputs[fn]] = gy
-        if fn.writes_seen != _inplace_writes[0] and fn.saves_inputs:
+        if fn.writes_seen != writes_now and fn.saves_inputs:
             _check_versions(fn)
         if create_graph:
             saved = _record_args(fn)
@@ -182,16 +184,18 @@ def _backpropagate(roots, root_grads, create_graph, wanted=()):
             gxs = fn.backward(gy)
         if type(gxs) is not tuple:
             gxs = (gxs,)
-        if len(gxs) != len(fn.inputs):
+        trusted = fn.trusted_shapes
+        if not trusted and len(gxs) != len(fn.inputs):
             _check_count(fn, gxs)
-        if autograd._anomaly_enabled:
+        if anomaly:
             _check_backward(fn, gy, gxs)
         for t, gx in zip(fn.inputs, gxs):
             if gx is None or not t.requires_grad:
                 continue
-            if type(gx) is not grad_type or gx.shape != t.data.shape:
-                gx = _check_grad(fn, t, gx, create_graph)
             creator = t.creator
+            if (creator is None or not trusted) and (
+                    type(gx) is not grad_type or gx.shape != t.data.shape):
+                gx = _check_grad(fn, t, gx, create_graph)
             # out of place: gx may be the very array another op returned
             if creator is None:
                 previous = found.get(t)

@@ -24,11 +24,7 @@ class Op(Function):
     """A built-in op: its backward can be recorded (see the module doc)."""
 
     differentiable_backward = True
-
-
-def _constant_like(value, t):
-    return value if isinstance(value, Tensor) else Tensor._wrap(
-        np.asarray(value, t.data.dtype))
+    trusted_shapes = True  # tests/test_differential_ops.py pins every shape
 
 
 def sum_to(g, shape):
@@ -63,9 +59,11 @@ def broadcast_to(g, shape):
 
 def where(cond, a, b):
     """``np.where(cond, a, b)`` for arrays and Tensors; ``cond`` is constant."""
-    if isinstance(a, Tensor) or isinstance(b, Tensor):
-        like = a if isinstance(a, Tensor) else b
-        return Where(cond)(_constant_like(a, like), _constant_like(b, like))
+    if isinstance(a, Tensor) or isinstance(b, Tensor):  # a number as a constant
+        dtype = (a if isinstance(a, Tensor) else b).dtype
+        a, b = (v if isinstance(v, Tensor) else Tensor._wrap(np.asarray(v, dtype))
+                for v in (a, b))
+        return Where(cond)(a, b)
     return np.where(cond, a, b)
 
 
@@ -117,8 +115,8 @@ class Add(Op):
 
     def backward(self, gy):
         a, b = self.inputs
-        ga = sum_to(gy, a.shape) if a.requires_grad else None
-        gb = sum_to(gy, b.shape) if b.requires_grad else None
+        ga = sum_to(gy, a.data.shape) if a.requires_grad else None
+        gb = sum_to(gy, b.data.shape) if b.requires_grad else None
         return ga, gb
 
 
@@ -133,8 +131,8 @@ class Sub(Op):
 
     def backward(self, gy):
         a, b = self.inputs
-        ga = sum_to(gy, a.shape) if a.requires_grad else None
-        gb = sum_to(-gy, b.shape) if b.requires_grad else None
+        ga = sum_to(gy, a.data.shape) if a.requires_grad else None
+        gb = sum_to(-gy, b.data.shape) if b.requires_grad else None
         return ga, gb
 
 

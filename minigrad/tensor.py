@@ -139,7 +139,7 @@ class Tensor:
         self.requires_grad = False
         self.creator = None
         self.name = name
-        self._version_counter = [0, 0]  # [version, _inplace_writes at last write]
+        self._version_counter = None  # made on the first in-place write
         self.requires_grad_(requires_grad)
 
     @classmethod
@@ -147,9 +147,8 @@ class Tensor:
         """A new Tensor around ``array`` with no checks and no copy (ops use this)."""
         t = _new(cls)
         t.data = array
-        t.grad = t.grad_tensor = t.creator = t.name = None
+        t.grad = t.grad_tensor = t.creator = t.name = t._version_counter = None
         t.requires_grad = False
-        t._version_counter = [0, 0]
         return t
 
     def requires_grad_(self, requires_grad=True):
@@ -188,13 +187,21 @@ class Tensor:
         """How many in-place writes through minigrad this tensor's data has
         had; a view (transpose, reshape, basic index, ``detach``) shares the
         counter of the tensor it views, as in PyTorch."""
-        return self._version_counter[0]
+        counter = self._version_counter
+        return 0 if counter is None else counter[0]
 
     @_version.setter
     def _version(self, value):
+        counter = self.shared_version_counter()
         _inplace_writes[0] += 1
-        self._version_counter[0] = value
-        self._version_counter[1] = _inplace_writes[0]
+        counter[0], counter[1] = value, _inplace_writes[0]
+
+    def shared_version_counter(self):
+        """``[version, writes so far at the last write]``, made on first use
+        (most tensors are never written in place), for a view to share."""
+        if self._version_counter is None:
+            self._version_counter = [0, 0]
+        return self._version_counter
 
     @property
     def is_leaf(self):
@@ -223,7 +230,7 @@ class Tensor:
         """A new leaf sharing this tensor's data (and version counter), cut
         off from the graph."""
         t = Tensor._wrap(self.data)
-        t._version_counter = self._version_counter
+        t._version_counter = self.shared_version_counter()
         return t
 
     def retain_grad(self):
