@@ -245,3 +245,23 @@ def test_docs_say_direct_data_writes_are_the_users_responsibility():
     x.data[...] = 5.0  # not counted: backward uses the new values, as documented
     y.backward()
     np.testing.assert_array_equal(x.grad, [10.0, 10.0])
+
+
+def test_grad_mode_count_returns_to_zero_after_nested_blocks_and_errors():
+    from minigrad import autograd
+
+    with mg.no_grad():
+        with mg.enable_grad():
+            assert mg.is_grad_enabled() and (leaf([1.0]) * 2.0).requires_grad
+            with mg.no_grad():
+                assert not (leaf([1.0]) * 2.0).requires_grad
+        assert not (leaf([1.0]) * 2.0).requires_grad
+    with pytest.raises(ValueError), mg.no_grad():
+        raise ValueError("inside")
+
+    @mg.no_grad
+    def evaluate():
+        return (leaf([1.0]) * 2.0).requires_grad
+
+    assert evaluate() is False
+    assert autograd._threads_without_grad == 0 and (leaf([1.0]) * 2.0).requires_grad
