@@ -176,9 +176,10 @@ class Optimizer:
         if self.on_nonfinite is not None and not self._all_finite(work):
             return loss
         for group, bucket, batch in work:
-            bucket.ensure_buffers(self._buffers(group))
+            used = self._buffers(group)
+            bucket.ensure_buffers(used)
             bucket.steps[list(batch.active)] += 1
-            plan = self._plan(group, bucket, batch)
+            plan = self._plan(group, bucket, batch, used)
             self.kernel_calls += self._backend.step(plan, bucket, batch)
             batch.finish()
             for name, values in zip(self.diagnostics, plan.diagnostics):
@@ -208,21 +209,21 @@ class Optimizer:
         ``_coefficients`` and ``_reference`` see it): its own step count."""
         return bucket.steps[list(active)]
 
-    def _plan(self, group, bucket, batch):
-        """What the backend needs for this bucket's step (see ``Plan``)."""
+    def _plan(self, group, bucket, batch, used):
+        """What the backend needs for this bucket's step (see ``Plan``);
+        ``used``: the buffers the group's options use."""
         steps = self._steps(bucket, batch.active)
         wide = self._coefficient_table(group, steps)
-        used = self._buffers(group)
-        empty = np.empty(0, bucket.dtype)
+        empty = bucket.scratch(None)  # stands for a buffer the options lack
         return Plan(
             kernel=self.kernel,
             coefficients=wide.astype(bucket.dtype, copy=False),
             wide_coefficients=wide, steps=steps, flags=self._flags(group),
-            buffers=tuple(bucket.buffers.get(name, empty)
-                          for name in self.buffer_names),
-            buffer_names=self.buffer_names, used=tuple(used),
-            scratch=tuple(bucket.scratch(name) for name in self.scratch_names),
-            diagnostics=tuple(np.empty(len(steps)) for _ in self.diagnostics),
+            buffers=[bucket.buffers.get(name, empty)
+                     for name in self.buffer_names],
+            buffer_names=self.buffer_names, used=used,
+            scratch=[bucket.scratch(name) for name in self.scratch_names],
+            diagnostics=[np.empty(len(steps)) for _ in self.diagnostics],
             reference=lambda p, g, state, t: self._reference(p, g, state,
                                                              group, t))
 
@@ -230,9 +231,10 @@ class Optimizer:
         """One row of host-computed coefficients per tensor (the columns:
         ``Coefficients`` fields), in float64; computed once per distinct step
         count (usually one per group)."""
-        if steps[0] == steps[-1] and (steps == steps[0]).all():
-            row = np.array(self._coefficients(group, int(steps[0])), np.float64)
-            table = np.empty((len(steps), row.size))
+        counts = steps.tolist()
+        if counts.count(counts[0]) == len(counts):  # the usual case: one t
+            row = np.array(tuple(self._coefficients(group, counts[0])), np.float64)
+            table = np.empty((len(counts), row.size))
             table[...] = row
             return table
         unique, where = np.unique(steps, return_inverse=True)

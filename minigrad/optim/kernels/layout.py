@@ -92,9 +92,11 @@ class Bucket:
 
     def scratch(self, name):
         """A work array as long as the state, not part of it (LAMB's update
-        between its two passes); allocated once."""
+        between its two passes); allocated once. ``scratch(None)`` is an
+        empty array, the argument for a buffer the options do not use."""
         if name not in self._scratch:
-            self._scratch[name] = np.empty(self.total, self.dtype)
+            size = 0 if name is None else self.total
+            self._scratch[name] = np.empty(size, self.dtype)
         return self._scratch[name]
 
     def view(self, name, k):

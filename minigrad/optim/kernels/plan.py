@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass
 class Plan:
     """One kernel call's worth of work.
 
@@ -27,7 +27,7 @@ class Plan:
     * ``flags``: the rule's options as integers, in kernel argument order;
     * ``buffers``: the state arrays in kernel argument order (an empty array
       where the options use none); ``buffer_names``: their names, and
-      ``used``: those the options use;
+      ``used``: those the options use (name -> initial value);
     * ``scratch``: work arrays that are not state (LAMB's update);
     * ``diagnostics``: float64 arrays, one per name the rule reports (LAMB's
       ``trust_ratio``), one element per active tensor, for the backend to
@@ -41,9 +41,9 @@ class Plan:
     wide_coefficients: np.ndarray
     steps: np.ndarray
     flags: tuple
-    buffers: tuple
+    buffers: list
     buffer_names: tuple
-    used: tuple
-    scratch: tuple
-    diagnostics: tuple
+    used: dict
+    scratch: list
+    diagnostics: list
     reference: Callable
