@@ -28,10 +28,10 @@ class Momentum(Optimizer):
     (whose buffer is ``v / (1 - beta)``), to ~1e-15. It is not
     ``SGD(momentum=beta, dampening=beta)``: that buffer starts at the
     undamped ``g`` (here ``v = (1 - beta) g``); the buffers then converge,
-    but the parameters stay apart. At equal ``lr`` the steps are ``1 - beta`` times torch's;
-    the gain over plain SGD is a larger stable lr, ``2 (1 + beta) /
-    ((1 - beta) h_max)`` on a quadratic of largest curvature ``h_max``
-    (``docs/optimizers.md``).
+    but the parameters stay apart. At equal ``lr`` the steps are
+    ``1 - beta`` times torch's; the gain over plain SGD is a larger stable
+    lr, ``2 (1 + beta) / ((1 - beta) h_max)`` on a quadratic of largest
+    curvature ``h_max`` (``docs/optimizers.md``).
     State per parameter: ``velocity``, ``step``.
     """
 
