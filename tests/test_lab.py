@@ -214,7 +214,7 @@ def test_adamw_decays_every_weight_alike_adam_l2_does_not():
 def test_cli_trace_sweep_noise_and_schedules(capsys, tmp_path):
     from minigrad.cli import main
 
-    for command in ("trace", "sweep"):
+    for command in ("trace", "sweep", "decay"):
         with pytest.raises(SystemExit) as done:
             main([command, "--help"])
         assert done.value.code == 0
@@ -237,6 +237,10 @@ def test_cli_trace_sweep_noise_and_schedules(capsys, tmp_path):
     assert "schedule cosine" in capsys.readouterr().out
     assert main(["train", "--epochs", "1", "--samples", "60", "--schedule",
                  "step", "--backend", "numpy", "--no-checkpoint"]) == 0
+    assert main(["decay", "--steps", "50", "--copies", "8", "--plot",
+                 str(tmp_path / "d.png")]) == 0
+    out = capsys.readouterr().out
+    assert "Adam + L2" in out and "AdamW" in out
     with pytest.raises(SystemExit):
         main(["compare", "--schedule", "linear"])
     with pytest.raises(SystemExit):

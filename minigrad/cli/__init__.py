@@ -8,8 +8,8 @@ what the command shows and why. Entry point: :func:`main` (the console script
 import argparse
 import sys
 
-from . import (_args, compare, exercise, graph, largebatch, paths, sweep,
-               trace, train)
+from . import (_args, compare, decay, exercise, graph, largebatch, paths,
+               sweep, trace, train)
 
 DESCRIPTION = """\
 minigrad: see backpropagation and optimization at work.
@@ -28,6 +28,8 @@ commands:
             v_hat, the denominator, LAMB's trust ratio, the step taken).
   sweep     optimizers x learning rates x seeds: median and spread of the
             final loss per lr, the best lr per rule, and a picture.
+  decay     Adam + L2 against AdamW: how far weight decay shrinks a weight,
+            by the scale of its gradient.
   exercise  check your answer to an exercise of the course (course/).
   largebatch  held-out accuracy vs batch size (32 .. all) for SGD+momentum,
             Adam, AdamW and LAMB with linear/sqrt lr scaling; over MPI too.
@@ -64,8 +66,8 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND",
                                 title="commands (see above)")
     sub.required = True
-    for module in (compare, train, paths, graph, trace, sweep, exercise,
-                   largebatch):
+    for module in (compare, train, paths, graph, trace, sweep, decay,
+                   exercise, largebatch):
         module.add_parser(sub)
     return parser
 
