@@ -333,3 +333,47 @@ def test_fused_nn_ops_second_derivatives_match_torch(name):
     (ht,) = torch.autograd.grad((gt * torch.tensor(v)).sum(), xt)
     np.testing.assert_allclose(h.data, ht.numpy(), **TOL)
     assert mg.gradgradcheck(fm, [mg.Tensor(X * 2, requires_grad=True)])
+
+
+# ---- Newton's method in `minigrad paths` ------------------------------------
+def test_newton_finds_the_ravine_minimum_in_one_step_and_the_saddle_traps_it():
+    from minigrad.viz.newton import newton_path
+    from minigrad.viz.surfaces import SURFACES, path_losses
+
+    ravine, saddle = SURFACES["ravine"], SURFACES["saddle"]
+    path = newton_path(ravine, "newton", steps=3)
+    np.testing.assert_allclose(path[1], [0.0, 0.0], atol=1e-12)  # quadratic
+    trapped = newton_path(saddle, "newton")
+    np.testing.assert_allclose(trapped[-1], [0.0, 0.0], atol=1e-12)  # the saddle
+    escaped = newton_path(saddle, "damped-newton")
+    np.testing.assert_allclose(escaped[-1], saddle.minimum, atol=1e-9)
+    assert path_losses(saddle, escaped)[-1] < 1e-12
+    # damped Newton goes downhill at every step; Newton does not at the saddle
+    assert np.all(np.diff(path_losses(saddle, escaped)) <= 1e-15)
+    assert path_losses(saddle, trapped)[-1] == pytest.approx(0.25)  # f(saddle)
+
+
+def test_newton_step_uses_minigrads_hessian_of_the_formula():
+    from minigrad.viz.newton import newton_step
+
+    def f(p):  # Rosenbrock: compare with the hand-derived Hessian
+        return (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
+
+    x, y = -1.2, 1.0
+    g = np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+    h = np.array([[2 - 400 * (y - 3 * x * x), -400 * x], [-400 * x, 200.0]])
+    np.testing.assert_allclose(newton_step(f, np.array([x, y])),
+                               np.linalg.solve(h, g), rtol=1e-12)
+
+
+def test_paths_command_runs_newton_beside_the_optimizers(capsys):
+    from minigrad.cli import main
+
+    assert main(["paths", "--surface", "saddle", "--optimizer",
+                 "sgd,newton,damped-newton", "--no-plot"]) == 0
+    table = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in table.splitlines()
+            if line.split() and line.split()[0] in ("SGD", "newton",
+                                                    "damped-newton")}
+    assert rows["newton"][2:4] == ["(0.000,", "0.000)"]  # stuck on the saddle
+    assert rows["damped-newton"][2:4] == ["(0.000,", "1.000)"]

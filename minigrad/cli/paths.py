@@ -2,6 +2,7 @@
 import os
 
 from . import _args
+from ..viz.newton import METHODS as NEWTON_METHODS
 from ..viz.registry import OPTIMIZERS
 from ..viz.surfaces import SURFACES
 
@@ -38,6 +39,13 @@ noise floor, and the table adds the median f - f_min over the last quarter
 of the steps. SGD's floor grows with lr * SIGMA^2; the normalising rules
 (RMSProp, Adam) take steps of about lr whatever the gradient, so they hover
 at a distance set by lr.
+
+Newton's method is there too, beside them (--optimizers newton,damped-newton;
+20 steps unless --steps): each step solves H d = -g with the Hessian H that
+mg.hessian computes from the surface's formula. One step to the ravine's
+minimum, whatever its condition number; at the saddle it walks onto the saddle
+point (grad f = 0 there too), while damped Newton (H + s I made positive
+definite) turns away to a minimum.
 """
 
 EPILOG = """\
@@ -47,6 +55,7 @@ examples:
   minigrad paths --surface rosenbrock --steps 3000 --lr adam=0.02
   minigrad paths --per-optimizer --out-dir docs/img   # one picture per rule
   minigrad paths --surface ravine --noise 1.0 --optimizers sgd,adam
+  minigrad paths --surface saddle --optimizers sgd,newton,damped-newton
 """
 
 
@@ -59,9 +68,10 @@ def add_parser(subparsers):
     p.add_argument("--surface", default="all",
                    choices=["all", *SURFACES],
                    help="which landscape")
-    p.add_argument("--optimizers", type=_args.optimizer_list,
-                   default="all", metavar="NAMES",
-                   help=f"comma-separated subset of {','.join(OPTIMIZERS)}")
+    p.add_argument("--optimizers", type=_methods, default="all",
+                   metavar="NAMES",
+                   help=f"comma-separated subset of {','.join(OPTIMIZERS)}, "
+                        f"and {','.join(NEWTON_METHODS)}")
     p.add_argument("--steps", type=_args.positive_int, default=None,
                    help="steps per run (default: the surface's own, "
                         + ", ".join(f"{k} {s.steps}" for k, s in
@@ -83,19 +93,42 @@ def add_parser(subparsers):
     return p
 
 
+def _methods(text):
+    """Optimizer names (as --optimizers elsewhere) plus Newton's methods."""
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if names == ["all"]:
+        return list(OPTIMIZERS)
+    rules = [n for n in names if n not in NEWTON_METHODS]
+    checked = _args.optimizer_list(",".join(rules)) if rules or not names else []
+    return list(dict.fromkeys(n for n in names
+                              if n in NEWTON_METHODS or n in checked))
+
+
+def _run_all(surface, names, lrs, args):
+    """{name: path} in the order given: optimizers, then Newton's methods."""
+    from ..viz.newton import newton_path
+    from ..viz.surfaces import run_paths
+
+    rules = [n for n in names if n not in NEWTON_METHODS]
+    paths = run_paths(surface, rules, lrs=lrs, steps=args.steps,
+                      backend=args.backend, noise=args.noise, seed=args.seed)
+    for name in names:
+        if name in NEWTON_METHODS:
+            paths[name] = newton_path(surface, name, args.steps)
+    return {name: paths[name] for name in names}
+
+
 def run(args):
     """Run ``minigrad paths`` with the parsed ``args``; returns the exit status."""
     from ..viz.registry import display_name
-    from ..viz.surfaces import path_losses, run_paths
+    from ..viz.surfaces import path_losses
 
     names = list(SURFACES) if args.surface == "all" else [args.surface]
     lrs = _args.merge_lrs(args.lr, args.optimizers)
     all_paths = {}
     for sname in names:
         surface = SURFACES[sname]
-        paths = run_paths(surface, args.optimizers, lrs=lrs, steps=args.steps,
-                          backend=args.backend, noise=args.noise,
-                          seed=args.seed)
+        paths = _run_all(surface, args.optimizers, lrs, args)
         all_paths[sname] = paths
         print(f"\n{surface.title} ({sname}), start {surface.start}, "
               f"minimum {surface.minimum}"
@@ -107,7 +140,7 @@ def run(args):
         for name, points in paths.items():
             gaps = path_losses(surface, points)
             x, y = points[-1]
-            lr = lrs.get(name, surface.lrs[name])
+            lr = lrs_used(surface, [name], lrs)[name]
             print(f"{display_name(name):<10} {lr:>8g} "
                   f"{f'({x:.3f}, {y:.3f})':>20} {gaps[-1]:>13.3e} "
                   f"{gaps.min():>12.3e}"
@@ -125,8 +158,10 @@ def noise_floor(gaps):
 
 
 def lrs_used(surface, names, lrs):
-    """{name: lr} the runs on ``surface`` used (--lr or the surface's)."""
-    return {n: lrs.get(n, surface.lrs[n]) for n in names}
+    """{name: lr} the runs on ``surface`` used (--lr or the surface's; 1 for
+    Newton's methods, whose step is the full solve)."""
+    return {n: 1.0 if n in NEWTON_METHODS else lrs.get(n, surface.lrs[n])
+            for n in names}
 
 
 def _plot(all_paths, args):

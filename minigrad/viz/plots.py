@@ -18,7 +18,7 @@ from ._deps import MissingDependencyError, require  # noqa: F401 (re-export)
 COLORS = {
     "sgd": "#1f77b4", "momentum": "#ff7f0e", "adagrad": "#2ca02c",
     "rmsprop": "#d62728", "adam": "#9467bd", "adamw": "#8c564b",
-    "lamb": "#e377c2",
+    "lamb": "#e377c2", "newton": "#17becf", "damped-newton": "#bcbd22",
 }
 
 
