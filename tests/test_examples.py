@@ -25,6 +25,7 @@ RUNS = {
     "train_from_scratch.py": (["--epochs", "3"], ""),
     "data_parallel.py": (["--epochs", "2"], "largest parameter difference"),
     "mlp_on_idx_digits.py": (["--epochs", "2"], "test accuracy"),
+    "edge_of_stability.py": (["--lr", "0.5", "--steps", "50"], "2 / lr = 4"),
 }
 # script -> a package it needs that is only an optional extra
 NEEDS = {"mlp_on_idx_digits.py": "sklearn"}

@@ -377,3 +377,49 @@ def test_paths_command_runs_newton_beside_the_optimizers(capsys):
                                                     "damped-newton")}
     assert rows["newton"][2:4] == ["(0.000,", "0.000)"]  # stuck on the saddle
     assert rows["damped-newton"][2:4] == ["(0.000,", "1.000)"]
+
+
+# ---- examples/edge_of_stability.py: sharpness by power iteration on mg.hvp ----
+def _eos():
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).parents[1] / "examples" / "edge_of_stability.py"
+    spec = importlib.util.spec_from_file_location("edge_of_stability", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_power_iteration_on_hvp_finds_the_top_hessian_eigenvalue():
+    eos = _eos()
+    mg.manual_seed(0)
+    params = [mg.Tensor(np.random.default_rng(k).standard_normal(s) * 0.5)
+              for k, s in enumerate([(16, 2), (16,), (1, 16), (1,)])]
+    blocks = mg.hessian(eos.loss_of, tuple(params))
+    sizes = [p.size for p in params]
+    h = np.block([[blocks[i][j].data.reshape(sizes[i], sizes[j])
+                   for j in range(4)] for i in range(4)])
+    top = np.linalg.eigvalsh(h)[-1]
+    assert eos.sharpness(params, iters=200) == pytest.approx(top, rel=1e-6)
+
+
+def test_small_lr_sharpens_and_too_large_lr_diverges():
+    eos = _eos()
+    with np.errstate(all="ignore"):
+        rows = eos.train(0.1, 200, 50)          # stable: lambda_max << 2/lr = 20
+        steps, losses, lams = zip(*rows)
+        assert all(np.diff(lams) > 0) and all(np.diff(losses) < 0)
+        assert max(lams) < 20
+        blown = eos.train(0.5, 50, 50)          # lambda_max(0) > 2/lr = 4
+    assert blown[0][2] > 4 and not blown[-1][1] < 1e10
+
+
+@pytest.mark.slow
+def test_in_between_the_sharpness_hovers_at_2_over_lr():
+    eos = _eos()
+    rows = eos.train(0.25, 400, 25)
+    later = [lam for step, _, lam in rows if step >= 100]
+    assert rows[0][2] > 8                                  # starts too sharp
+    assert 0.7 * 8 < np.median(later) < 1.3 * 8            # then near 2/lr
+    assert rows[-1][1] < rows[0][1] / 5                    # and still learns
