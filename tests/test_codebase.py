@@ -32,7 +32,7 @@ LAYERS = [
     ("models and data", ["minigrad.nn", "minigrad.data"]),
     ("optimizers", ["minigrad.optim"]),
     ("tools", ["minigrad.viz", "minigrad.checkpoint", "minigrad.distributed",
-               "minigrad"]),
+               "minigrad.diagnostics", "minigrad"]),
     ("command line", ["minigrad.cli", "minigrad.__main__"]),
 ]
 MAX_FILE_LINES = 450
