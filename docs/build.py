@@ -166,8 +166,13 @@ def decay_facts():
 def trace_facts():
     from minigrad.viz.trace import format_trace, trace
 
-    return {"trace.adam": fenced(format_trace(trace("adam", steps=2), "adam")),
-            "trace.lamb": fenced(format_trace(trace("lamb", steps=1), "lamb"))}
+    rows = trace("adam", steps=2)
+    g, rate = rows[0].grad, rows[0].effective_lr
+    return {"trace.adam": fenced(format_trace(rows, "adam")),
+            "trace.lamb": fenced(format_trace(trace("lamb", steps=1), "lamb")),
+            "trace.adam.g_ratio": f"{abs(g[1] / g[0]):.0f}",
+            "trace.adam.rate_x": f"{rate[0]:.2f}",
+            "trace.adam.rate_y": f"{rate[1]:.2f}"}
 
 
 # --------------------------------------------------------- training runs

@@ -155,3 +155,29 @@ def test_what_lab_md_says_about_lamb_schedules_holds(training):
     assert max(rows["0.05"]) < 0.5
     const, cosine, warm = rows["0.01"]
     assert warm < 0.5 < 0.9 < const
+
+
+def sweep_rows(table):
+    """{(optimizer, lr): (median loss, median acc)} from the sweep table."""
+    rows = {}
+    for line in table.splitlines():
+        cells = line.replace("*", "").split()
+        if len(cells) >= 6 and cells[0][0].isupper() and cells[0] != "optimizer":
+            rows[cells[0], float(cells[1])] = (float(cells[2]), float(cells[4]))
+    return rows
+
+
+@pytest.mark.slow
+def test_what_optimizers_md_says_about_the_race_holds(training):
+    """'--lr lamb=0.03 makes LAMB collapse to chance, --lr rmsprop=0.1 makes
+    RMSProp fail' (3 seeds), and 'LAMB's held-out accuracy varies most
+    between seeds' (5, default backend)."""
+    rows = sweep_rows(training["sweep.table"])
+    assert rows["LAMB", 0.03][1] < 0.4                   # 3 classes: 1/3
+    assert rows["RMSProp", 0.1][0] > 10 * rows["RMSProp", 0.01][0]
+    spans = {}
+    for line in training["compare.seeds"].strip().splitlines()[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        low, high = numbers(cells[2])[1:3]
+        spans[cells[0]] = high - low
+    assert max(spans, key=spans.get) == "LAMB"

@@ -100,6 +100,16 @@ def test_lamb_at_large_constant_lr_grows_norms_geometrically():
     assert np.all(np.abs(np.diff(hidden[:101])) <= 0.05 * hidden[:100] + 1e-12)
 
 
+def test_momentum_ends_closest_on_rosenbrock():
+    """optimizers.md: on Rosenbrock Momentum (lr 0.01) ends closer to (1, 1)
+    than any other rule at its landscape lr."""
+    from minigrad.viz.surfaces import run_paths
+
+    ros = SURFACES["rosenbrock"]
+    gaps = {n: path_losses(ros, p)[-1] for n, p in run_paths(ros).items()}
+    assert min(gaps, key=gaps.get) == "momentum"
+
+
 # ---------------------------------------------------------------- trace
 def test_trace_first_adam_step_is_lr_sign_g_and_columns_agree():
     rows = trace("adam", "ravine", steps=3, lr=0.2)
