@@ -111,8 +111,8 @@ def lr_find(model, optimizer, batches, loss_fn=None, start_lr=1e-5,
     each step. ``beta``: the smoothing (0.98, as fast.ai). ``diverge``:
     stop once the smoothed loss exceeds this many times its minimum.
     ``width``: the slope of the smoothed curve is taken over this fraction
-    of ``steps`` on each side (``steepest``). The model stays in the mode it is in (``train()`` or
-    ``eval()``).
+    of ``steps`` on each side (``steepest``). The model stays in the mode
+    it is in (``train()`` or ``eval()``).
     """
     from ..nn import functional as F
 
