@@ -410,7 +410,7 @@ def test_small_lr_sharpens_and_too_large_lr_diverges():
         rows = eos.train(0.1, 200, 50)          # stable: lambda_max << 2/lr = 20
         steps, losses, lams = zip(*rows)
         assert all(np.diff(lams) > 0) and all(np.diff(losses) < 0)
-        assert max(lams) < 20
+        assert max(lams) < 20 and lams[0] == pytest.approx(10.4, rel=0.02)
         blown = eos.train(0.5, 50, 50)          # lambda_max(0) > 2/lr = 4
     assert blown[0][2] > 4 and not blown[-1][1] < 1e10
 
