@@ -67,6 +67,11 @@ def rule_options(draw, rule):
                     eps=draw(st.sampled_from([1e-8, 1e-6, 1e-3])))
         if rule != "LAMB":
             opts["amsgrad"] = draw(st.booleans())
+        else:
+            opts["adapt"] = draw(st.booleans())
+            low = draw(st.sampled_from([None, 0.0, 0.5, 2.0]))
+            opts["clip"] = None if low is None else (low, low + draw(
+                st.sampled_from([0.0, 1.0, 10.0])))
     return opts
 
 
@@ -113,9 +118,10 @@ def torch_optimizer(rule, groups, options):
 
 
 class LambFormula:
-    """LAMB in float64 NumPy, written from the paper (Algorithm 2, phi = 1):
+    """LAMB in float64 NumPy, written from the paper (Algorithm 2):
     m, v as Adam; u = m_hat / (sqrt(v_hat) + eps) + wd p;
-    r = ||p|| / ||u|| (1 if either is 0); p -= lr r u."""
+    r = phi(||p||) / ||u|| (1 if either is 0, or the group does not adapt),
+    phi(z) = min(max(z, gamma_l), gamma_u) or z; p -= lr r u."""
 
     def __init__(self, groups):
         self.param_groups = [dict(g) for g in groups]
@@ -138,7 +144,11 @@ class LambFormula:
                 u = m_hat / (np.sqrt(v_hat) + group["eps"]) \
                     + group["weight_decay"] * w
                 w_norm, u_norm = np.linalg.norm(w), np.linalg.norm(u)
+                if group["clip"] is not None:
+                    w_norm = min(max(w_norm, group["clip"][0]), group["clip"][1])
                 r = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
+                if not group["adapt"]:
+                    r = 1.0
                 with torch.no_grad():
                     p -= torch.from_numpy(group["lr"] * r * u)
 

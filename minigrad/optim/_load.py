@@ -84,6 +84,8 @@ def _check_group(optimizer, index, group, saved):
         _fail(f"param group {index} has {len(group['params'])} parameters, the "
               f"state dict lists {len(ids)} ids ({len(set(ids))} distinct)")
     new_group = {k: v for k, v in saved.items() if k != "params"}
+    for key, value in getattr(optimizer, "added_options", {}).items():
+        new_group.setdefault(key, value)  # saved before the option existed
     missing = set(optimizer.defaults) - set(new_group)
     unknown = set(new_group) - set(optimizer.defaults) - {"initial_lr"}
     if missing or unknown:
@@ -93,8 +95,9 @@ def _check_group(optimizer, index, group, saved):
         optimizer._check(new_group)
     except (TypeError, ValueError) as error:
         _fail(f"param group {index}: {error}")
-    if isinstance(new_group.get("betas"), list):
-        new_group["betas"] = tuple(new_group["betas"])
+    for key in ("betas", "clip"):
+        if isinstance(new_group.get(key), list):
+            new_group[key] = tuple(new_group[key])
     return new_group, [int(i) for i in ids]
 
 

@@ -193,7 +193,7 @@ def adamw_kernel(work, rows, p_addr, g_addr, offsets, coefs, wide, steps,
 
 @njit(**_FLAGS, fastmath={"reassoc"})
 def lamb_kernel(work, rows, p_addr, g_addr, offsets, coefs, wide, steps,
-                exp_avg, exp_avg_sq, update, trust_ratio):
+                has_clip, adapt, exp_avg, exp_avg_sq, update, trust_ratio):
     """Two passes in one call: (1) moments and the update ``u`` (kept in the
     scratch array ``update``), and the squared norms of p and u per row, in
     float64; per-tensor sums and trust ratios ``r = ||p|| / ||u||`` (1 if
@@ -223,10 +223,11 @@ def lamb_kernel(work, rows, p_addr, g_addr, offsets, coefs, wide, steps,
         sums[rows[r, 0], 1] += norms[r, 1]
     step = np.empty(n_tensors, coefs.dtype)
     for t in range(n_tensors):
-        # the sums are float64 here, so zero and one are float64 too
-        trust_ratio[t] = lamb.trust_ratio_element(sums[t, 0], sums[t, 1], 0.0,
-                                                  1.0)
-        step[t] = read_lamb(wide, t).lr * trust_ratio[t]
+        # the sums are float64 here, so the clip, zero and one are float64 too
+        c = read_lamb(wide, t)
+        trust_ratio[t] = lamb.trust_ratio_element(sums[t, 0], sums[t, 1], c,
+                                                  0.0, 1.0, has_clip, adapt)
+        step[t] = c.lr * trust_ratio[t]
     for w in prange(work.size - 1):
         for r in range(work[w], work[w + 1]):
             t, p, g, start, end = piece(r, rows, p_addr, g_addr, offsets, coefs)

@@ -163,16 +163,16 @@ def _lamb_moments(rows, params, grads, starts, offsets, coefs, exp_avg,
         cuda.atomic.add(norms, 2 * t + 1, u_sq)
 
 
-def _lamb_apply(rows, params, starts, offsets, coefs, exp_avg, exp_avg_sq,
-                norms, ratios):
+def _lamb_apply(rows, params, starts, offsets, coefs, has_clip, adapt, exp_avg,
+                exp_avg_sq, norms, ratios):
     """LAMB pass 2: ``p -= lr * r * u`` with ``r = ||p|| / ||u||`` (or 1);
     every block on tensor ``t`` writes the same ``r`` to ``ratios[t]``."""
     for r in range(cuda.blockIdx.x, rows.shape[0], cuda.gridDim.x):
         t = rows[r, 0]
         s, o = starts[t], offsets[t]
         c = read_lamb(coefs, t)
-        ratio = lamb.trust_ratio_element(norms[2 * t], norms[2 * t + 1], c.zero,
-                                         c.one)
+        ratio = lamb.trust_ratio_element(norms[2 * t], norms[2 * t + 1], c,
+                                         c.zero, c.one, has_clip, adapt)
         if cuda.threadIdx.x == 0:
             ratios[t] = ratio
         lr_ratio = c.lr * ratio
@@ -271,8 +271,8 @@ def step(plan, bucket, batch, device):
         KERNELS["lamb_moments"][blocks, THREADS](
             rows, params, grads, d_starts, d_offsets, d_coefs, *state, norms)
         KERNELS["lamb_apply"][blocks, THREADS](
-            rows, params, d_starts, d_offsets, d_coefs, *state, norms,
-            d_stage[n:grads_at])
+            rows, params, d_starts, d_offsets, d_coefs, *plan.flags, *state,
+            norms, d_stage[n:grads_at])
         launches = 2
     else:
         steps = ((cuda.to_device(plan.steps),) if plan.kernel in TAKES_STEPS
@@ -308,6 +308,6 @@ def ptx_kernels(dtype):
         ("adam", _adam, head + (i64, i64, vec, vec, vec)),
         ("adamw", _adamw, head + (i64, vec, vec, vec)),
         ("lamb_moments", _lamb_moments, head + (vec, vec, vec)),
-        ("lamb_apply", _lamb_apply, (head[0], vec, ints, ints, mat, vec, vec,
-                                     vec, vec)),
+        ("lamb_apply", _lamb_apply, (head[0], vec, ints, ints, mat, i64, i64,
+                                     vec, vec, vec, vec)),
     ]
