@@ -72,6 +72,12 @@ class Function:
     backward unless ``retain_graph``). ``backward`` returns one gradient per
     input (a tuple, or a bare array for one input); None means "no gradient"
     (e.g. for an input that does not require grad).
+
+    A recorded call keeps ``inputs`` (the Tensors), ``args`` (their arrays,
+    as forward saw them) and ``out`` (forward's result). A backward that
+    reads only ``args``, ``out`` and ``gy`` with operations Tensors also
+    have can set ``differentiable_backward = True``: it then also serves
+    ``create_graph=True`` (see the module docstring).
     """
 
     label = "function"
