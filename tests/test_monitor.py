@@ -214,3 +214,27 @@ def test_plot_draws_every_panel(tmp_path):
     labels = [ax.get_ylabel() for ax in fig.axes if ax.get_visible()]
     assert labels == ["|update| / |w|", "|grad|",
                       "LAMB trust ratio ||w|| / ||u||", "dead units (fraction)"]
+
+
+def test_train_monitor_prints_a_table_every_k_epochs(tmp_path, capsys):
+    from minigrad.cli import main
+
+    path = tmp_path / "mon.png"
+    assert main(["train", "--epochs", "4", "--monitor", "2", "--samples",
+                 "120", "--no-checkpoint", "--monitor-plot", str(path),
+                 "--optimizer", "lamb"]) == 0
+    out = capsys.readouterr().out
+    # 90 training points, batch 32: 3 steps an epoch, a table every 6 steps
+    assert "-- epoch 2, steps 1..6 (median of 6)" in out
+    assert "-- epoch 4, steps 7..12 (median of 6)" in out
+    assert out.count("trust ratio") == 2 and "dead ReLU units" in out
+    if path.exists():  # matplotlib present
+        assert "monitor plot saved" in out
+
+
+def test_train_monitor_refuses_distributed(capsys):
+    from minigrad.cli import main
+
+    assert main(["train", "--epochs", "1", "--monitor", "1",
+                 "--no-checkpoint", "--distributed"]) == 1
+    assert "--monitor" in capsys.readouterr().err

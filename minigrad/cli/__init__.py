@@ -8,8 +8,8 @@ what the command shows and why. Entry point: :func:`main` (the console script
 import argparse
 import sys
 
-from . import (_args, compare, decay, exercise, graph, largebatch, paths,
-               sweep, trace, train)
+from . import (_args, compare, decay, exercise, graph, largebatch, lrfind,
+               paths, sweep, trace, train)
 
 DESCRIPTION = """\
 minigrad: see backpropagation and optimization at work.
@@ -30,6 +30,8 @@ commands:
             final loss per lr, the best lr per rule, and a picture.
   decay     Adam + L2 against AdamW: how far weight decay shrinks a weight,
             by the scale of its gradient.
+  lrfind    the learning-rate range test: one short run with a growing
+            lr, a suggested lr per optimizer, and a picture.
   exercise  check your answer to an exercise of the course (course/).
   largebatch  held-out accuracy vs batch size (32 .. all) for SGD+momentum,
             Adam, AdamW and LAMB with linear/sqrt lr scaling; over MPI too.
@@ -49,6 +51,8 @@ examples:
   minigrad exercise check softplus
   minigrad trace --optimizer adam --steps 3
   minigrad sweep --optimizers sgd,adam --lrs 0.01,0.1 --seeds 2
+  minigrad lrfind --optimizer all
+  minigrad train --monitor 10
   minigrad largebatch --optimizers adam,lamb --seeds 1 --epochs 2
   mpiexec -n 2 minigrad train --distributed --batch-size 16
 """
@@ -67,7 +71,7 @@ def build_parser():
                                 title="commands (see above)")
     sub.required = True
     for module in (compare, train, paths, graph, trace, sweep, decay,
-                   exercise, largebatch):
+                   lrfind, exercise, largebatch):
         module.add_parser(sub)
     return parser
 

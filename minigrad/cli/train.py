@@ -1,5 +1,5 @@
 """``minigrad train``: one optimizer, one dataset, a checkpoint at the end."""
-from . import _args, _distributed
+from . import _args, _distributed, _monitor
 from ..viz.registry import TRAINING_LRS
 
 DESCRIPTION = """\
@@ -66,6 +66,7 @@ def add_parser(subparsers):
                    help="save a decision-boundary picture here (.png/.svg/.pdf)")
     _args.add_progress_option(p)
     _distributed.add_option(p)
+    _monitor.add_option(p)
     p.set_defaults(run=lambda args: _distributed.run(args, run))
     return p
 
@@ -107,11 +108,14 @@ def run(args):
                                 else "")
           + (f", {ranks} processes (global batch {args.batch_size * ranks})"
              if ranks > 1 else ""))
+    monitor, on_step = _monitor.start(args, model, opt, total // args.epochs)
+    watch = {"on_step": on_step} if monitor else {}  # --distributed has none
     with _args.progress_bar(args.epochs, args.progress,
                             desc="training") as bar:
         result = trainer(model, opt, task, args.epochs, args.batch_size,
                          seed=args.seed, progress=bar, name=args.optimizer,
-                         lr=lr, scheduler=scheduler)
+                         lr=lr, scheduler=scheduler, **watch)
+    _monitor.finish(args, monitor)
     print(f"final training loss {result.final_loss:.4f}  "
           f"train accuracy {result.train_acc:.3f}  "
           f"held-out accuracy {result.test_acc:.3f}  "
