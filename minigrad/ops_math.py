@@ -43,8 +43,7 @@ def sum_to(g, shape):
         return SumTo(shape)(g)
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
-    )
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
     return g.sum(axis=axes).reshape(shape) if axes else g.reshape(shape)
 
 
@@ -198,8 +197,11 @@ class Pow(Op):
         ga = gb = None
         if a_t.requires_grad:
             b_is_0 = b_t.data == 0
-            b_safe = where(b_is_0, 1, b)  # keeps a^(b-1) finite where b = 0
-            ga = sum_to(gy * where(b_is_0, 0, b * a ** (b_safe - 1)), a.shape)
+            if b_is_0.any():  # 0 there, not 0 * a^-1 = NaN at a = 0 (as torch)
+                dy_da = where(b_is_0, 0, b * a ** (where(b_is_0, 1, b) - 1))
+            else:
+                dy_da = b * a ** (b - 1)
+            ga = sum_to(gy * dy_da, a.shape)
         if b_t.requires_grad:
             positive = a_t.data > 0
             gb = sum_to(gy * y * log(where(positive, a, 1)), b.shape)
