@@ -166,10 +166,14 @@ def decay_facts():
 def trace_facts():
     from minigrad.viz.trace import format_trace, trace
 
+    from minigrad.viz.trace import format_trace_net, trace_net
+
+    net = trace_net("lamb", sizes=(2, 8, 3), steps=2, lr=0.01)
     rows = trace("adam", steps=2)
     g, rate = rows[0].grad, rows[0].effective_lr
     return {"trace.adam": fenced(format_trace(rows, "adam")),
             "trace.lamb": fenced(format_trace(trace("lamb", steps=1), "lamb")),
+            "trace.lamb.net": fenced(format_trace_net(net, "lamb")),
             "trace.adam.g_ratio": f"{abs(g[1] / g[0]):.0f}",
             "trace.adam.rate_x": f"{rate[0]:.2f}",
             "trace.adam.rate_y": f"{rate[1]:.2f}"}

@@ -129,6 +129,22 @@ def test_trace_first_steps_of_momentum_and_rmsprop():
     np.testing.assert_allclose(np.abs(rms.step), 1.0, rtol=1e-6)   # 10 lr
 
 
+def test_trace_net_shows_lamb_steps_of_lr_times_the_norm():
+    from minigrad.viz.trace import format_trace_net, trace_net
+
+    rows = trace_net("lamb", sizes=(2, 4, 3), steps=3, lr=0.01)
+    assert len(rows) == 3 * 4
+    for r in rows:
+        if r.norm_before > 0:          # every tensor moves lr of its norm
+            assert r.relative_step == pytest.approx(0.01, rel=1e-4)
+    bias = [r for r in rows if r.name == "0.bias"]
+    assert bias[0].norm_before == 0 and bias[0].step_norm > 0.005
+    assert bias[1].step_norm < bias[0].step_norm / 50     # almost frozen
+    assert "trust ratio" in format_trace_net(rows, "lamb")
+    adam = trace_net("adam", sizes=(2, 4, 3), steps=1)
+    assert all(r.trust_ratio is None for r in adam)
+
+
 def test_trace_rejects_unknown_names():
     with pytest.raises(ValueError, match="unknown optimizer"):
         trace("adamax")
@@ -234,6 +250,9 @@ def test_cli_trace_sweep_noise_and_schedules(capsys, tmp_path):
     assert main(["trace", "--optimizer", "lamb", "--steps", "2"]) == 0
     out = capsys.readouterr().out
     assert "trust_ratio" in out and "step 2" in out
+    assert main(["trace", "--optimizer", "lamb", "--net", "2,4,3",
+                 "--steps", "2"]) == 0
+    assert "0.bias" in capsys.readouterr().out
     assert main(["sweep", "--optimizers", "sgd", "--lrs", "0.1,1",
                  "--seeds", "1", "--epochs", "1", "--samples", "60",
                  "--backend", "numpy", "--no-plot"]) == 0

@@ -21,7 +21,15 @@ coordinates, whatever g is); the EMA Momentum's first step is
 lr * (1 - beta) * g; RMSProp's first step is 10 lr per coordinate (no bias
 correction: v starts at 0); a LAMB step has length lr * ||p||.
 
-The same numbers from Python: minigrad.viz.trace.trace("adam", steps=5).
+With --net SIZES (e.g. 2,8,3) the steps are taken on a tiny MLP trained on
+--dataset instead, and each step prints one line per parameter tensor: the
+norms of its gradient, of the step and of the tensor before it, the step as
+a fraction of the tensor's norm, and LAMB's trust ratio. Look at LAMB's
+zero-initialised biases: their first step has ratio 1 (zero norm), every
+later step is lr times their tiny norm.
+
+The same numbers from Python: minigrad.viz.trace.trace("adam", steps=5) and
+minigrad.viz.trace.trace_net("lamb", sizes=(2, 8, 3)).
 """
 
 EPILOG = """\
@@ -30,6 +38,7 @@ examples:
   minigrad trace --optimizer lamb --surface rosenbrock --lr 0.03
   minigrad trace --optimizer momentum --start 1,1 --lr 0.5
   minigrad trace --optimizer adam --noise 1.0 --steps 5
+  minigrad trace --optimizer lamb --net 2,8,3 --steps 3
 """
 
 
@@ -62,14 +71,29 @@ def add_parser(subparsers):
     p.add_argument("--weight-decay", type=float, default=None,
                    help="the optimizer's weight_decay (default: its own)")
     _args.add_noise_options(p)
+    from ..viz.experiments import DATASETS
+
+    p.add_argument("--net", type=_args.model_sizes, default=None,
+                   metavar="SIZES",
+                   help="trace a tiny MLP of these layer sizes instead (the "
+                        "first and last are set by --dataset)")
+    p.add_argument("--dataset", default="spirals", choices=list(DATASETS),
+                   help="the data for --net")
     p.set_defaults(run=run)
     return p
 
 
 def run(args):
     """Run ``minigrad trace`` with the parsed ``args``; returns 0."""
-    from ..viz.trace import format_trace, trace
+    from ..viz.trace import format_trace, format_trace_net, trace, trace_net
 
+    if args.net is not None:
+        rows = trace_net(args.optimizer, args.net, steps=args.steps,
+                         lr=args.lr, dataset=args.dataset, seed=args.seed)
+        print(f"minigrad trace: {args.optimizer} on an MLP "
+              f"{list(args.net[1:-1])} hidden, {args.dataset}, batch 32")
+        print(format_trace_net(rows, args.optimizer))
+        return 0
     hyper = {} if args.weight_decay is None else {
         "weight_decay": args.weight_decay}
     rows = trace(args.optimizer, args.surface, steps=args.steps, lr=args.lr,

@@ -10,6 +10,12 @@ the quantities the formulas in ``docs/optimizers.md`` name. The step taken
 is measured (new point minus old), so the derived columns can be checked
 against it: ``tests/test_lab.py`` does.
 
+``trace_net("lamb", sizes=(2, 8, 3))`` does the same on a tiny MLP, one
+line per parameter tensor: the norms of the gradient, of the step and of
+the tensor, their ratio, and the optimizer's per-tensor trust ratio where
+it keeps one (LAMB) -- a LAMB step is ``lr * ||p||`` for every tensor, so a
+zero-initialised bias, after its first step, hardly moves.
+
 What to look for: Adam's first step is ``lr * sign(g)`` in every
 coordinate (``step/g`` differs per coordinate, ``|step|`` does not); the
 EMA Momentum's first step is ``lr * (1 - beta) * g``; RMSProp's first step
@@ -123,4 +129,83 @@ def format_trace(rows, optimizer=""):
                  ("|step|", np.abs(row.step)), ("new point", row.point)]
         width = max(len(k) for k, _ in items)
         lines += [f"  {k:<{width}}  {_cell(v)}" for k, v in items]
+    return "\n".join(lines)
+
+
+@dataclass
+class TensorStep:
+    """One parameter tensor at one step of ``trace_net``."""
+    t: int
+    name: str
+    grad_norm: float
+    step_norm: float
+    norm: float                    # after the step
+    norm_before: float             # before the step
+    trust_ratio: float = None      # LAMB's, as the optimizer stored it
+
+    @property
+    def relative_step(self):
+        """||step|| / ||p before the step|| (inf for a tensor that was 0)."""
+        before = self.norm_before
+        return self.step_norm / before if before > 0 else float("inf")
+
+
+def trace_net(optimizer, sizes=(2, 8, 3), steps=3, lr=None,
+              dataset="spirals", batch_size=32, seed=0):
+    """Per-tensor numbers of ``steps`` optimizer steps on a tiny MLP trained
+    on ``dataset`` (as ``minigrad compare`` sets it up; ``lr`` defaults to
+    ``registry.TRAINING_LRS``). A list of ``TensorStep``, step by step."""
+    from minigrad.data import DataLoader
+    from minigrad.nn import functional as F
+
+    from .experiments import build_model, make_task
+    from .registry import TRAINING_LRS
+
+    name = optimizer.lower()
+    cls = optimizer_class(name)
+    lr = TRAINING_LRS[name] if lr is None else lr
+    task = make_task(dataset, 600, seed=seed)
+    model = build_model([task.X_train.shape[1], *sizes[1:-1], task.n_classes],
+                        seed)
+    named = list(model.named_parameters())
+    opt = cls([p for _, p in named], lr=lr, backend="numpy")
+    loader = DataLoader(task.X_train, task.y_train, batch_size=batch_size,
+                        shuffle=True, seed=seed)
+    rows, batches = [], iter(loader)
+    for t in range(1, steps + 1):
+        xb, yb = next(batches, (None, None))
+        if xb is None:
+            batches = iter(loader)
+            xb, yb = next(batches)
+        before = [p.data.copy() for _, p in named]
+        opt.zero_grad()
+        F.cross_entropy(model(xb), yb).backward()
+        grads = [np.array(p.grad, copy=True) for _, p in named]
+        opt.step()
+        for (pname, p), old, g in zip(named, before, grads):
+            ratio = opt.state[p].get("trust_ratio")
+            rows.append(TensorStep(
+                t=t, name=pname, grad_norm=float(np.linalg.norm(g)),
+                step_norm=float(np.linalg.norm(p.data - old)),
+                norm=float(np.linalg.norm(p.data)),
+                trust_ratio=None if ratio is None else float(ratio),
+                norm_before=float(np.linalg.norm(old))))
+    return rows
+
+
+def format_trace_net(rows, optimizer=""):
+    """``trace_net`` as text: a table per step."""
+    from .registry import display_name
+
+    lines, width = [], max(len(r.name) for r in rows)
+    for t in sorted({r.t for r in rows}):
+        lines.append(f"step {t}  ({display_name(optimizer)})")
+        lines.append(f"  {'tensor':<{width}}  {'||g||':>9}  {'||step||':>9}  "
+                     f"{'||p|| before':>12}  {'step/||p||':>10}  "
+                     f"{'trust ratio':>11}")
+        for r in (r for r in rows if r.t == t):
+            trust = "" if r.trust_ratio is None else f"{r.trust_ratio:.4g}"
+            lines.append(f"  {r.name:<{width}}  {r.grad_norm:>9.3g}  "
+                         f"{r.step_norm:>9.3g}  {r.norm_before:>12.3g}  "
+                         f"{r.relative_step:>10.3g}  {trust:>11}")
     return "\n".join(lines)
