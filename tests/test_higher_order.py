@@ -423,3 +423,29 @@ def test_in_between_the_sharpness_hovers_at_2_over_lr():
     assert rows[0][2] > 8                                  # starts too sharp
     assert 0.7 * 8 < np.median(later) < 1.3 * 8            # then near 2/lr
     assert rows[-1][1] < rows[0][1] / 5                    # and still learns
+
+
+def test_engine_files_import_only_those_above_them_but_for_the_one_seam():
+    """docs/autograd.md: each engine file imports only the ones above it in
+    its table; tensor.py's one upward reference is the marked seam."""
+    import ast
+    import pathlib
+
+    order = ["tensor", "autograd", "ops_math", "ops_shape", "backward", "functions"]
+    root = pathlib.Path(mg.__file__).parent
+    upward = []
+    for rank, name in enumerate(order):
+        tree = ast.parse((root / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                targets = [node.module] if node.module else [a.name for a in node.names]
+                upward += [(name, t, node.lineno) for t in targets
+                           if t in order and order.index(t) >= rank]
+    assert upward == [("tensor", "functions", _seam_line(root))]
+
+
+def _seam_line(root):
+    lines = (root / "tensor.py").read_text().splitlines()
+    seam = next(i for i, line in enumerate(lines) if "the one seam" in line)
+    return seam + 1 + next(i for i, line in enumerate(lines[seam:])
+                           if "from . import functions" in line)
