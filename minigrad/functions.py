@@ -252,12 +252,13 @@ def transpose(x, *axes):
     x = as_tensor(x)
     if not axes:
         return Transpose(None)(x)
-    # as non-negative axes: backward inverts the permutation with argsort
-    if len(axes) != x.ndim or sorted(a % builtins.max(x.ndim, 1) for a in axes
-                                     if -x.ndim <= a < x.ndim) != list(range(x.ndim)):
+    # as non-negative axes: backward inverts the permutation by sorting them
+    n = x.ndim
+    normal = tuple(int(a) + n if a < 0 else int(a) for a in axes)
+    if sorted(normal) != list(range(n)):
         raise ValueError(f"transpose on shapes {x.shape}: axes {axes} are not a "
-                         f"permutation of its {x.ndim} axes")
-    return Transpose(tuple(int(a) % x.ndim for a in axes))(x)
+                         f"permutation of its {n} axes")
+    return Transpose(normal)(x)
 
 
 _BASIC_PARTS = (int, np.integer, slice, type(None), type(Ellipsis))
