@@ -449,3 +449,20 @@ def _seam_line(root):
     seam = next(i for i, line in enumerate(lines) if "the one seam" in line)
     return seam + 1 + next(i for i, line in enumerate(lines[seam:])
                            if "from . import functions" in line)
+
+
+def test_leaky_relu_and_dropout_are_twice_differentiable():
+    F = pytest.importorskip("minigrad.nn.functional")
+    x, xt = pair(np.r_[X.ravel(), 0.0])
+    (g,) = mg.grad((F.leaky_relu(x, 0.2) ** 3).sum(), x, create_graph=True)
+    (h,) = mg.grad(g.sum(), x)
+    (gt,) = torch.autograd.grad((torch.nn.functional.leaky_relu(xt, 0.2) ** 3).sum(),
+                                xt, create_graph=True)
+    (ht,) = torch.autograd.grad(gt.sum(), xt)
+    np.testing.assert_allclose(h.data, ht.numpy(), **TOL)
+    mg.manual_seed(0)
+    y = F.dropout(x, 0.5)
+    scale = y.creator.scale
+    (g,) = mg.grad((y ** 2).sum(), x, create_graph=True)   # 2 y * scale
+    (h,) = mg.grad(g.sum(), x)
+    np.testing.assert_allclose(h.data, 2 * scale * scale, **TOL)

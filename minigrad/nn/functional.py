@@ -52,6 +52,7 @@ class LeakyReLU(Function):
     """y = x if x > 0 else slope * x;    dy/dx = 1 if x > 0 else slope."""
 
     label = "leaky_relu"
+    differentiable_backward = True  # gy times a constant (no x in it)
 
     def __init__(self, negative_slope):
         self.slope = negative_slope
@@ -314,6 +315,7 @@ class Dropout(Function):
     """
 
     label = "dropout"
+    differentiable_backward = True  # gy times a constant (no x in it)
 
     def __init__(self, p):
         self.p = p
