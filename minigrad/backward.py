@@ -217,8 +217,9 @@ def _store_leaf_grads(found, create_graph):
         else:
             t.grad_tensor = None  # no longer the whole gradient
         if t.grad is None:
-            # a fresh array owned by the tensor (g may be shared with others)
-            t.grad = np.array(g, dtype=t.data.dtype)
+            # a fresh C-ordered array owned by the tensor (g may be shared, or a
+            # transposed view: Linear's weight gradient is (x.T @ gy).T)
+            t.grad = np.array(g, dtype=t.data.dtype, order="C")
         else:
             # in place, so a grad array held elsewhere keeps its identity
             t.grad += g
