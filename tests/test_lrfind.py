@@ -151,6 +151,12 @@ def test_steepest_finds_the_fastest_descent_before_the_minimum():
     tail = curve.copy()
     tail[-5:] = [5, 3, 2, 1.5, 1.2]
     assert steepest(lrs, tail, 3) == got
+    # a drop among the first points (a moving average of a few batches)
+    # counts only from ``start`` on
+    head = curve.copy()
+    head[:8] = np.linspace(3, curve[8], 8)
+    assert steepest(lrs, head, 3) == lrs[3]
+    assert steepest(lrs, head, 3, start=10) == got
 
 
 def test_it_stops_once_the_smoothed_loss_exceeds_k_times_its_minimum():

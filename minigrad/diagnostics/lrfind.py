@@ -78,9 +78,11 @@ def smooth(losses, beta):
     return out
 
 
-def steepest(lrs, smoothed, width):
+def steepest(lrs, smoothed, width, start=None):
     """The lr where ``smoothed`` falls fastest against log(lr), looking only
-    at the descent (up to the minimum) and past the first ``width`` points.
+    at the descent (up to the minimum) and from point ``start`` on (default
+    ``width``; ``lr_find`` skips the moving average's first ``1 / (1 -
+    beta)`` points, an average of too few batches whose slope is noise).
 
     The slope at point ``i`` is a difference over ``width`` points on each
     side, ``(s[i+w] - s[i-w]) / (log lr[i+w] - log lr[i-w])`` (the right
@@ -89,7 +91,7 @@ def steepest(lrs, smoothed, width):
     """
     log_lr = np.log(lrs)
     low = int(np.argmin(smoothed))
-    points = np.arange(width, low + 1)
+    points = np.arange(max(width, start or 0), low + 1)
     if points.size == 0:
         return float(lrs[low])
     left, right = points - width, np.minimum(points + width, low)
@@ -137,9 +139,10 @@ def lr_find(model, optimizer, batches, loss_fn=None, start_lr=1e-5,
         raise FloatingPointError(f"the loss at the first lr ({lrs[0]:g}) is "
                                  "not finite; start lower or check the model")
     kept, smoothed = lrs[:n], smooth(losses[:n], beta)
+    width = max(1, int(width * steps))
     return LRFindResult(lrs=lrs[:len(losses)], losses=losses,
                         smoothed=smoothed, suggestion=steepest(
-                            kept, smoothed, max(1, int(width * steps))),
+                            kept, smoothed, width, round(1 / (1 - beta))),
                         min_lr=float(kept[int(np.argmin(smoothed))]),
                         diverged=diverged)
 

@@ -85,3 +85,36 @@ def plot_monitor(monitor, path=None, title=None):
     if title:
         fig.suptitle(title)
     return _save(fig, path, 110)
+
+
+def plot_runs(runs, path=None):
+    """One row per ``{title: (steps, losses, monitor)}``: the training loss,
+    |update|/|w| of every tensor (log, with the 1e-3 guide) and the dead
+    units of every ReLU layer, against the step."""
+    from ..viz.plots import _figure, _save
+
+    fig = _figure((12, 2.6 * len(runs)))
+    axes = fig.subplots(len(runs), 3, squeeze=False)
+    for row, (title, (steps, losses, monitor)) in zip(axes, runs.items()):
+        loss_ax, ratio_ax, dead_ax = row
+        loss_ax.plot(steps, losses, "o-", ms=2, color="k")
+        loss_ax.set_ylabel("loss (training set)")
+        loss_ax.set_title(title, loc="left", fontsize=10)
+        ratios, x = monitor.series("ratio"), np.asarray(monitor.steps)
+        for j, tensor in enumerate(monitor.names):
+            style = "--" if monitor.params[j].data.ndim == 1 else "-"
+            ratio_ax.plot(x, np.where(ratios[:, j] > 0, ratios[:, j], np.nan),
+                          style, lw=1, label=tensor)
+        ratio_ax.axhline(HEALTHY_RATIO, color="k", lw=0.8, ls=":")
+        ratio_ax.set_yscale("log")
+        ratio_ax.set_ylabel("|update| / |w|")
+        dead = monitor.dead_units()
+        for j, layer in enumerate(monitor.relu_names):
+            dead_ax.plot(x, dead[:, j], lw=1, label=f"ReLU {layer}")
+        dead_ax.set_ylim(-0.02, 1.02)
+        dead_ax.set_ylabel("dead units")
+    axes[0, 1].legend(fontsize=6, ncol=3)
+    axes[0, 2].legend(fontsize=7)
+    for ax in axes[-1]:
+        ax.set_xlabel("step")
+    return _save(fig, path, 100)
