@@ -246,7 +246,12 @@ class MatMul(Op):
                 ga = ga[..., 0, :]
             ga = sum_to(ga, a_t.data.shape)
         if b_t.requires_grad:
-            gb = _swap_last_two(a) @ gy
+            if b_t.ndim == 2 == a.ndim and not b_t.data.flags.c_contiguous:
+                # b = W.T (Linear): (gy^T a)^T is laid out like W, so W's grad
+                # needs no transposing copy (~as slow as the matmul itself)
+                gb = _swap_last_two(_swap_last_two(gy) @ a)
+            else:
+                gb = _swap_last_two(a) @ gy
             if b_t.ndim == 1:
                 gb = gb[..., 0]
             gb = sum_to(gb, b_t.data.shape)
