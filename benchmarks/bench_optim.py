@@ -25,6 +25,9 @@ RULES = [
     ("LAMB", "LAMB", {}, 40),
 ]
 
+# torch 2.13 has no fused CPU path for these (it raises on the first step)
+NO_FUSED = {"RMSProp"}
+
 # minigrad label -> (torch class, keyword arguments) for section 3
 TORCH_PEERS = {
     "Adam": ("Adam", {}),
@@ -158,57 +161,58 @@ def many_tensors(sizes):
 
 def against_torch(sizes):
     """Section 3."""
+    from .isolated import compare
+
     n, k = sizes.n_params, sizes.n_tensors
     sec = Section(
         "3. Against PyTorch",
         f"One `step()` on {_bytes_note(n)}, minigrad `cpu` against "
         "`torch.optim` on the same threads: its CPU default (the single-tensor "
         "loop), `foreach=True`, and `fused=True` (n/a where torch has no fused "
-        "CPU path). Two interleaved runs per row, each with its own minigrad "
-        "timing: minigrad against fused, then minigrad against default and "
-        f"foreach. Medians of {sizes.reps} repetitions ({sizes.reps_slow} "
-        "against torch's default and foreach paths on many tensors, which "
-        "take seconds when the machine is busy).",
-        ["rule", "layout", "minigrad ms", "torch fused ms", "minigrad / fused",
-         "minigrad ms", "torch default ms", "torch foreach ms",
-         "minigrad / default"],
+        "CPU path). Every case alone in its own process "
+        f"(`benchmarks/isolated.py`), {sizes.rounds} alternating rounds of "
+        f"~{sizes.turn_s:g} s (at least one step); medians of all steps.",
+        ["rule", "layout", "minigrad ms", "torch fused ms", "torch default ms",
+         "torch foreach ms", "minigrad / fused", "minigrad / default"],
     )
-    try:
-        import torch
-    except ImportError:
+    from .bench_training import _have
+
+    if not _have("torch"):
         sec.skipped = "torch not installed"
         return sec
-    torch.set_num_threads(sizes.threads)
-    layouts = [("1 x %s" % f"{n:,}", [(n,)], sizes.reps),
-               (f"{k} x {n // k:,}", [(n // k,)] * k, sizes.reps_slow)]
+    layouts = [("1 x %s" % f"{n:,}", [[n]]), (f"{k} x {n // k:,}", [[n // k]] * k)]
     nan = float("nan")
     for label, (tcls, tkw) in TORCH_PEERS.items():
+        if sizes.torch_rules and label not in sizes.torch_rules:
+            continue
         cls, kwargs = next((c, kw) for lab, c, kw, _ in RULES if lab == label)
-        for layout, shapes, slow_reps in layouts:
-            gc.collect()
-            mg = minigrad_step(cls, kwargs, shapes, "cpu")
-            fused = torch_step(tcls, tkw, shapes, "fused")
-            if fused is not None:  # the close race, run on its own
-                med = medians(interleaved({"mg": mg, "fused": fused},
-                                          sizes.reps))
-                mg_f, fused_ms = med["mg"] * 1e3, med["fused"] * 1e3
-            else:
-                mg_f = fused_ms = nan
-            del fused
-            gc.collect()
-            cases = {"mg": mg,
-                     "default": torch_step(tcls, tkw, shapes, "default"),
-                     "foreach": torch_step(tcls, tkw, shapes, "foreach")}
-            med = medians(interleaved(cases, slow_reps))
-            ms = {name: v * 1e3 for name, v in med.items()}
-            vs_default, vs_fused = ms["mg"] / ms["default"], mg_f / fused_ms
-            sec.add_row(label, layout, mg_f, fused_ms, vs_fused, ms["mg"],
-                        ms["default"], ms["foreach"], vs_default)
+        for layout, shapes in layouts:
+            if label not in ("Adam", "AdamW") and len(shapes) > 1 \
+                    and not sizes.all_layouts:
+                continue
+            sides = {"mg": ("benchmarks.cases:optimizer_step",
+                            dict(lib="minigrad", cls=cls, kwargs=kwargs,
+                                 shapes=shapes))}
+            for mode in ("fused", "default", "foreach"):
+                if mode == "fused" and label in NO_FUSED:
+                    continue
+                sides[mode] = ("benchmarks.cases:optimizer_step",
+                               dict(lib="torch", cls=tcls, kwargs=tkw,
+                                    shapes=shapes, mode=mode))
+            res = compare(sides, rounds=sizes.rounds, seconds=sizes.turn_s,
+                          min_calls=1, threads=sizes.threads)
+            ms = {name: r.median * 1e3 for name, r in res.items()}
+            fused = ms.get("fused", nan)
+            vs_default, vs_fused = ms["mg"] / ms["default"], ms["mg"] / fused
+            sec.add_row(label, layout, ms["mg"], fused, ms["default"],
+                        ms["foreach"], vs_fused, vs_default)
             if label in ("Adam", "AdamW"):
                 sec.targets.append(Target(
                     f"{label} ({layout}): minigrad / torch fused", vs_fused, 0.85))
                 sec.targets.append(Target(
                     f"{label} ({layout}): minigrad / torch default",
                     vs_default, 0.2))
-            del cases, mg
+    if not sizes.all_layouts:
+        sec.notes.append(f"{k} x {n // k:,} only for Adam and AdamW "
+                         "(`--all-layouts` for every rule).")
     return sec

@@ -4,11 +4,12 @@ Both libraries train the same architecture on the same data in float32; each
 uses its own initialisation (the timing does not depend on the values).
 """
 import gc
+import sys
 
 import numpy as np
 
+from .isolated import compare
 from .report import Section, Target
-from .timing import interleaved, medians
 
 
 def _toy_data(n, seed=0):
@@ -18,9 +19,9 @@ def _toy_data(n, seed=0):
     return x, y
 
 
-def _wide_data(n, seed=0):
+def _wide_data(n, seed=0, width=784):
     rng = np.random.default_rng(seed)
-    return (rng.standard_normal((n, 784), dtype=np.float32),
+    return (rng.standard_normal((n, width), dtype=np.float32),
             rng.integers(0, 10, n))
 
 
@@ -74,51 +75,109 @@ def torch_trainer(sizes, batches, fused=False):
 
 
 def _have(module):
-    try:
-        __import__(module)
-    except ImportError:
-        return False
-    return True
+    """Installed? Looked up without importing it: the parent process of the
+    benchmarks never loads torch (its threads would disturb minigrad's)."""
+    import importlib.util
+
+    if module in sys.modules:
+        return sys.modules[module] is not None  # None: hidden (tests)
+    return importlib.util.find_spec(module) is not None
+
+
+NETS = [  # name, layer sizes, batch, target (minigrad / torch default)
+    ("2-16-16-2", [2, 16, 16, 2], 32, 0.5),
+    ("784-256-256-10", [784, 256, 256, 10], 128, 0.9),
+    ("784-1024-1024-10", [784, 1024, 1024, 10], 256, 0.95),
+]
+
+
+def _alone_note(sizes):
+    return (f"Each side alone in its own process (`benchmarks/isolated.py`), "
+            f"{sizes.rounds} alternating rounds of ~{sizes.turn_s:g} s each; "
+            "medians of all steps; spread: half the range of the per-round "
+            "medians over the median.")
 
 
 def training_loop(sizes):
     """Section 4."""
     sec = Section(
         "4. Training loop",
-        "Seconds per training step (`zero_grad`, forward, cross-entropy, "
-        "`backward`, Adam `step`), float32, same data for both libraries. "
-        f"Medians of {sizes.reps} interleaved repetitions of "
-        f"{sizes.inner_toy} (toy) / {sizes.inner_wide} (wide) steps.",
-        ["net", "batch", "minigrad cpu us", "minigrad numpy-backend us",
-         "torch us", "torch fused us", "minigrad / torch"],
+        "Time per training step (`zero_grad`, forward, cross-entropy, "
+        "`backward`, Adam `step`), float32, same data for both libraries, "
+        "torch's default Adam and `fused=True`. " + _alone_note(sizes),
+        ["net", "batch", "minigrad us", "torch us", "torch fused us",
+         "minigrad / torch", "minigrad / fused", "spread (mg, torch)"],
     )
     if not _have("torch"):
         sec.skipped = "torch not installed"
         return sec
-    import torch
-
-    torch.set_num_threads(sizes.threads)
-    nets = [
-        ("2-16-16-2", [2, 16, 16, 2], 32, _toy_data(32 * 20), sizes.inner_toy,
-         1.0),
-        ("784-256-256-10", [784, 256, 256, 10], 128,
-         _wide_data(128 * sizes.wide_batches), sizes.inner_wide, 1.3),
-    ]
-    for name, arch, batch, (x, y), inner, limit in nets:
-        gc.collect()
-        batches = _batches(x, y, batch)
-        cases = {
-            "mg": minigrad_trainer(arch, batches),
-            "mg_numpy": minigrad_trainer(arch, batches, backend="numpy"),
-            "torch": torch_trainer(arch, batches),
-            "torch_fused": torch_trainer(arch, batches, fused=True),
-        }
-        med = medians(interleaved(cases, sizes.reps, inner=inner))
-        ratio = med["mg"] / med["torch"]
-        sec.add_row(name, batch, med["mg"] * 1e6, med["mg_numpy"] * 1e6,
-                    med["torch"] * 1e6, med["torch_fused"] * 1e6, ratio)
+    for name, arch, batch, limit in NETS[:sizes.nets]:
+        kw = dict(arch=arch, batch=batch, n_batches=sizes.wide_batches)
+        res = compare({
+            "mg": ("benchmarks.cases:train", dict(lib="minigrad", **kw)),
+            "torch": ("benchmarks.cases:train", dict(lib="torch", **kw)),
+            "fused": ("benchmarks.cases:train",
+                      dict(lib="torch", fused=True, **kw)),
+        }, rounds=sizes.rounds, seconds=sizes.turn_s, threads=sizes.threads)
+        med = {k: r.median for k, r in res.items()}
+        ratio, vs_fused = med["mg"] / med["torch"], med["mg"] / med["fused"]
+        sec.add_row(name, batch, med["mg"] * 1e6, med["torch"] * 1e6,
+                    med["fused"] * 1e6, ratio, vs_fused,
+                    f"{_pct(res['mg'].spread)}, {_pct(res['torch'].spread)}")
         sec.targets.append(Target(f"{name} training step: minigrad / torch",
                                   ratio, limit))
+    return sec
+
+
+def _pct(x):
+    return "n/a" if x != x else f"{x:.0%}"
+
+
+def in_loop_and_contention(sizes):
+    """Section 7: the Adam step inside the loop against alone; contention."""
+    sec = Section(
+        "7. Adam step in the loop; contention",
+        "The Adam `step()` of the 784-256-256-10 MLP (269,322 parameters, "
+        "batch 128) timed inside the training loop (right after `backward`) "
+        "and the same `step()` repeated alone, in one minigrad process. Then "
+        "each library's 784-256-256-10 training step alone and while one "
+        "CPU-bound process (a Python busy loop) runs, every case in its own "
+        "process, the busy loop stopped between turns. " + _alone_note(sizes),
+        ["case", "minigrad", "torch", "note"],
+    )
+    arch, batch = [784, 256, 256, 10], 128
+    res = compare({"mg": ("benchmarks.cases:adam_in_loop",
+                          dict(arch=arch, batch=batch))},
+                  rounds=sizes.rounds, seconds=sizes.turn_s,
+                  threads=sizes.threads)["mg"]
+    in_loop = float(np.median([e[0] for e in res.extra]))
+    alone = float(np.median([e[1] for e in res.extra]))
+    sec.add_row("Adam step in the loop, us", in_loop * 1e6, "", "")
+    sec.add_row("the same step alone, us", alone * 1e6, "", "")
+    sec.add_row("in the loop / alone", in_loop / alone, "", "")
+    sec.targets.append(Target("Adam step (270k) in the loop / alone",
+                              in_loop / alone, 1.2))
+    if not _have("torch"):
+        sec.notes.append("contention skipped: torch not installed")
+        return sec
+    kw = dict(arch=arch, batch=batch, n_batches=sizes.wide_batches)
+    sides = {}
+    for lib, short in (("minigrad", "mg"), ("torch", "torch")):
+        for load in ("alone", "busy"):
+            sides[f"{short} {load}"] = ("benchmarks.cases:train",
+                                        dict(lib=lib, **kw))
+    res = compare(sides, rounds=sizes.rounds, seconds=sizes.turn_s,
+                  threads=sizes.threads, busy=("mg busy", "torch busy"))
+    med = {k: r.median for k, r in res.items()}
+    grow = {lib: med[f"{lib} busy"] / med[f"{lib} alone"]
+            for lib in ("mg", "torch")}
+    sec.add_row("training step alone, us", med["mg alone"] * 1e6,
+                med["torch alone"] * 1e6, "")
+    sec.add_row("with one busy process, us", med["mg busy"] * 1e6,
+                med["torch busy"] * 1e6, "")
+    sec.add_row("growth (busy / alone)", grow["mg"], grow["torch"], "")
+    sec.targets.append(Target("contention: minigrad growth / torch growth",
+                              grow["mg"] / grow["torch"], 1.0))
     return sec
 
 
@@ -219,27 +278,33 @@ def engine_overhead(sizes):
         f"elements, then `sum().backward()`: {n_ops} ops; time per op (forward "
         f"+ backward). Then one epoch of an MLP 2-16-16-1 on "
         f"{sizes.moons} moons points, hinge loss, SGD (micrograd's demo). "
-        f"Medians of {sizes.reps} interleaved repetitions.",
+        + _alone_note(sizes),
         ["case", "minigrad", "against", "its time", "minigrad / it"],
     )
     gc.collect()
     if _have("torch"):
-        cases = {"mg": _chain_minigrad(n_links, width),
-                 "torch": _chain_torch(n_links, width)}
-        med = medians(interleaved(cases, sizes.reps, inner=sizes.inner_chain))
-        per_op = {k: v / n_ops * 1e6 for k, v in med.items()}
+        kw = dict(links=n_links, width=width)
+        res = compare({
+            "mg": ("benchmarks.cases:chain", dict(lib="minigrad", **kw)),
+            "torch": ("benchmarks.cases:chain", dict(lib="torch", **kw)),
+        }, rounds=sizes.rounds, seconds=sizes.turn_s, threads=sizes.threads)
+        per_op = {k: r.median / n_ops * 1e6 for k, r in res.items()}
         ratio = per_op["mg"] / per_op["torch"]
         sec.add_row("per op, us", per_op["mg"], "torch", per_op["torch"], ratio)
         sec.targets.append(Target("engine per-op time: minigrad / torch",
-                                  ratio, 1.5))
+                                  ratio, 0.7))
     else:
         sec.notes.append("per-op comparison skipped: torch not installed")
-    x, y = _moons(sizes.moons)
     if _have("micrograd"):
-        cases = {"micrograd": _epoch_micrograd(x, y),
-                 "mg": _epoch_minigrad(x, y, len(x)),
-                 "mg_b10": _epoch_minigrad(x, y, 10)}
-        med = medians(interleaved(cases, sizes.reps_slow))
+        res = compare({
+            "micrograd": ("benchmarks.cases:epoch",
+                          dict(lib="micrograd", n=sizes.moons)),
+            "mg": ("benchmarks.cases:epoch", dict(lib="minigrad", n=sizes.moons)),
+            "mg_b10": ("benchmarks.cases:epoch",
+                       dict(lib="minigrad", n=sizes.moons, batch=10)),
+        }, rounds=sizes.rounds_slow, seconds=sizes.turn_s, max_calls=50,
+            threads=sizes.threads)
+        med = {k: r.median for k, r in res.items()}
         speedup = med["micrograd"] / med["mg"]
         sec.add_row("epoch, full batch, ms", med["mg"] * 1e3, "micrograd",
                     med["micrograd"] * 1e3, 1 / speedup)

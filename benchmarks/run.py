@@ -26,19 +26,24 @@ class Sizes:
     reps: int = 21            # fast cases (optimizer steps, training steps)
     reps_slow: int = 5        # NumPy reference, micrograd
     reps_startup: int = 5     # fresh processes
-    inner_toy: int = 50       # toy training steps per sample
-    inner_wide: int = 5
     wide_batches: int = 10
     chain_links: int = 100
-    inner_chain: int = 10
     moons: int = 100
     compare: bool = True
+    rounds: int = 5           # alternating rounds, cross-library (isolated.py)
+    rounds_slow: int = 3      # micrograd
+    turn_s: float = 0.6       # seconds per side and round
+    nets: int = 3             # section 4: how many of bench_training.NETS
+    all_layouts: bool = False  # section 3: 1000 tensors for every rule
+    torch_rules: tuple = ()   # section 3: only these rules (empty: all)
     threads: int = os.cpu_count() or 1
 
 
 SMOKE = dict(n_params=20_000, n_tensors=20, reps=3, reps_slow=2,
-             reps_startup=1, inner_toy=2, inner_wide=1, wide_batches=2,
-             chain_links=5, inner_chain=2, moons=10, compare=False)
+             reps_startup=1, wide_batches=2,
+             chain_links=5, moons=10, compare=False,
+             rounds=2, rounds_slow=2, turn_s=0.02, nets=1,
+             torch_rules=("Adam",))
 
 RESULTS = REPO / "benchmarks" / "results.md"
 DOCS = REPO / "docs" / "performance.md"
@@ -55,6 +60,7 @@ def _sections():
         4: bench_training.training_loop,
         5: bench_training.engine_overhead,
         6: bench_startup.startup,
+        7: bench_training.in_loop_and_contention,
     }
 
 
@@ -65,15 +71,21 @@ def _parse(argv):
     parser.add_argument("--smoke", action="store_true",
                         help="tiny sizes: checks that the suite runs, in seconds")
     parser.add_argument("--sections", type=int, nargs="+", metavar="N",
-                        choices=range(1, 7), help="run only these sections (1-6)")
+                        choices=range(1, 8), help="run only these sections (1-7)")
     parser.add_argument("--out", help="write the Markdown table here (default: "
                         "benchmarks/results.md for a full run, stdout for smoke)")
     parser.add_argument("--no-docs", action="store_true",
                         help="do not update the results block of "
                         "docs/performance.md (never updated by smoke runs or "
                         "runs of some sections)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
-                        help="threads for numba and torch (default: all cores)")
+    parser.add_argument("--threads", type=int,
+                        help="threads for numba, torch and BLAS (default: all "
+                        "cores; 1 in a smoke run)")
+    parser.add_argument("--rounds", type=int,
+                        help="alternating rounds of the cross-library cases")
+    parser.add_argument("--all-layouts", action="store_true",
+                        help="section 3: 1000 tensors for every rule, not "
+                        "only Adam and AdamW")
     parser.add_argument("--check", action="store_true",
                         help="exit with status 1 if any target is missed")
     return parser.parse_args(argv)
@@ -90,12 +102,16 @@ def _update_docs(markdown):
 
 def main(argv=None):
     args = _parse(sys.argv[1:] if argv is None else argv)
-    sizes = Sizes(threads=args.threads, **(SMOKE if args.smoke else {}))
+    threads = args.threads or (1 if args.smoke else os.cpu_count() or 1)
+    sizes = Sizes(threads=threads, **(SMOKE if args.smoke else {}))
+    sizes.all_layouts = args.all_layouts
+    if args.rounds:
+        sizes.rounds = args.rounds
     import numba
 
     numba.set_num_threads(min(sizes.threads, numba.config.NUMBA_NUM_THREADS))
     info = machine_info(sizes.threads)
-    chosen = sorted(set(args.sections or range(1, 7)))
+    chosen = sorted(set(args.sections or range(1, 8)))
     sections = []
     for number, run in _sections().items():
         if number not in chosen:

@@ -38,7 +38,7 @@ def _target_rows(text):
 
 def test_smoke_run_measures_every_section(tmp_path):
     text = _smoke(tmp_path)
-    for number in range(1, 7):
+    for number in range(1, 8):
         assert re.search(rf"^### {number}\. ", text, re.M), f"section {number}"
     assert "(failed)" not in text and "error:" not in text
     assert "Smoke run" in text and "Reproduce: `python -m benchmarks" in text
@@ -54,8 +54,11 @@ def test_smoke_run_measures_every_section(tmp_path):
             installed.append(module)
         except ImportError:
             pass
+    assert "Adam step (270k) in the loop / alone" in names
     if "torch" in installed:
         assert "torch fused" in names and "engine per-op" in names
+        assert "contention: minigrad growth / torch growth" in names
+        assert "2-16-16-2 training step: minigrad / torch" in names
     if "micrograd" in installed:
         assert "micrograd epoch" in names
     for name, measured, result in rows:  # every target got a real number
@@ -71,6 +74,25 @@ def test_smoke_run_without_torch_or_micrograd_says_skipped(tmp_path):
     assert "per-op comparison skipped: torch not installed" in text
     assert "micrograd comparison skipped: micrograd not installed" in text
     assert "(failed)" not in text
+
+
+def test_isolated_compare_runs_each_side_in_its_own_process_in_turns():
+    from benchmarks.isolated import compare
+
+    res = compare({"short": ("benchmarks.cases:sleep", {"seconds": 0.002}),
+                   "long": ("benchmarks.cases:sleep", {"seconds": 0.006})},
+                  rounds=3, seconds=0.05, threads=1)
+    for name, result in res.items():
+        assert len(result.round_medians) == 3 and len(result.samples) >= 9
+    assert res["short"].median >= 0.002 and res["long"].median >= 0.006
+    assert res["long"].median > res["short"].median
+
+
+def test_isolated_worker_error_names_the_case():
+    from benchmarks.isolated import compare
+
+    with pytest.raises(RuntimeError, match="no_such_case"):
+        compare({"x": ("benchmarks.cases:no_such_case", {})}, rounds=1)
 
 
 def test_interleaved_alternates_order_and_reports_per_call_time():
