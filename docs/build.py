@@ -242,25 +242,29 @@ def lamb_facts():
                 f[f"norm.{key}.{name}.{step}"] = g3(run.norms[step, i])
     big = runs["0.05"].norms[:, 2]        # the 32x32 hidden weight
     f["norm.0.05.growth100"] = f"{(big[100] / big[0]) ** (1 / 100):.4f}"
-    table = []
     settings = [("constant", 0), ("cosine", 0), ("cosine", 30)]
     curves = {}
-    for lr in (0.01, 0.03, 0.05):
-        row = [f"{lr:g}"]
-        for schedule, warmup in settings:
-            accs = []
-            for seed in (0, 1, 2):
-                run = norm_run(lr=lr, schedule=schedule, warmup=warmup,
-                               seed=seed)
-                accs.append(run.result.test_acc)
-                if seed == 0 and lr == 0.03:
-                    label = schedule + (f" + warmup {warmup}" if warmup else "")
-                    curves[label] = run
-            row.append(f"{np.median(accs):.3f} ({min(accs):.3f}..{max(accs):.3f})")
-        table.append("| " + " | ".join(row) + " |")
-    f["lamb.schedules"] = "\n".join([
-        "", "| lr | constant | cosine | warmup 30 + cosine |",
-        "|---|---|---|---|", *table, ""])
+    for key, biases in (("lamb.schedules", None),
+                        ("lamb.schedules.biases", {"adapt": False})):
+        table = []
+        for lr in (0.01, 0.03, 0.05):
+            row = [f"{lr:g}"]
+            for schedule, warmup in settings:
+                accs = []
+                for seed in (0, 1, 2):
+                    run = norm_run(lr=lr, schedule=schedule, warmup=warmup,
+                                   seed=seed, bias_options=biases)
+                    accs.append(run.result.test_acc)
+                    if seed == 0 and lr == 0.03 and biases is None:
+                        label = schedule + (f" + warmup {warmup}" if warmup
+                                            else "")
+                        curves[label] = run
+                row.append(f"{np.median(accs):.3f} "
+                           f"({min(accs):.3f}..{max(accs):.3f})")
+            table.append("| " + " | ".join(row) + " |")
+        f[key] = "\n".join([
+            "", "| lr | constant | cosine | warmup 30 + cosine |",
+            "|---|---|---|---|", *table, ""])
     return f, runs, curves
 
 

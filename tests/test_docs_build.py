@@ -146,15 +146,21 @@ def schedule_medians(table):
 
 @pytest.mark.slow
 def test_what_lab_md_says_about_lamb_schedules_holds(training):
-    """The sentences under the table: at 0.03 constant collapses and cosine
+    """The sentences under the tables: at 0.03 constant collapses and cosine
     (with or without warmup) rescues; at 0.05 nothing does; at 0.01 warmup
-    turns a working run into one near chance."""
+    turns a working run into one near chance, unless the biases skip the
+    trust ratio."""
     rows = schedule_medians(training["lamb.schedules"])
     const, cosine, warm = rows["0.03"]
     assert const < 0.5 < 0.9 < min(cosine, warm)
     assert max(rows["0.05"]) < 0.5
     const, cosine, warm = rows["0.01"]
     assert warm < 0.5 < 0.9 < const
+    # biases in an adapt=False group: warmup no longer hurts at 0.01, the
+    # constant rates of 0.03 and 0.05 still collapse
+    rows = schedule_medians(training["lamb.schedules.biases"])
+    assert rows["0.01"][2] > 0.9
+    assert rows["0.03"][0] < 0.5 and rows["0.05"][0] < 0.5
 
 
 def sweep_rows(table):

@@ -84,6 +84,16 @@ def test_lamb_zero_initialised_biases_almost_freeze():
     assert adamw.norms[100, bias] > 10 * adamw.norms[1, bias]
 
 
+def test_lamb_biases_without_the_trust_ratio_move_freely():
+    """A bias group with adapt=False (rho = 1) grows as under AdamW."""
+    lamb = norm_run("lamb", lr=0.01, epochs=7, bias_options={"adapt": False})
+    adamw = norm_run("adamw", lr=0.01, epochs=7)
+    bias = lamb.names.index("0.bias")
+    assert lamb.norms[100, bias] > 10 * lamb.norms[1, bias]
+    assert lamb.norms[100, bias] == pytest.approx(adamw.norms[100, bias],
+                                                  rel=0.5)
+
+
 def test_lamb_step_is_lr_times_the_norm():
     for row in trace("lamb", "rosenbrock", steps=5, lr=0.03):
         assert np.linalg.norm(row.step) == pytest.approx(

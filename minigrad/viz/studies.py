@@ -103,17 +103,27 @@ class NormRun:
 
 def norm_run(optimizer="lamb", lr=0.01, schedule="constant", warmup=0,
              dataset="spirals", epochs=40, batch_size=32, hidden=(32, 32),
-             seed=0, backend="numpy", label=None):
+             seed=0, backend="numpy", label=None, bias_options=None):
     """Train as ``minigrad compare`` does (same data, weights, batches for a
-    given seed) and record ``||w||`` of every tensor after every step."""
+    given seed) and record ``||w||`` of every tensor after every step.
+
+    bias_options: None, or a dict of options for a second param group that
+    holds the biases, e.g. ``{"adapt": False}`` (LAMB without the trust
+    ratio for biases, as apex and timm do for groups without decay)."""
     from . import experiments as ex
     from .registry import optimizer_class
 
     task = ex.make_task(dataset, 600, seed=seed)
     model = ex.build_model([task.X_train.shape[1], *hidden, task.n_classes],
                            seed)
-    params = list(model.parameters())
-    opt = optimizer_class(optimizer)(params, lr=lr, backend=backend)
+    named = list(model.named_parameters())
+    params = [p for _, p in named]
+    groups = params
+    if bias_options is not None:
+        groups = [{"params": [p for n, p in named if not n.endswith("bias")]},
+                  {"params": [p for n, p in named if n.endswith("bias")],
+                   **bias_options}]
+    opt = optimizer_class(optimizer)(groups, lr=lr, backend=backend)
     total = epochs * ex.steps_per_epoch(len(task.X_train), batch_size)
     scheduler = ex.make_scheduler(opt, schedule, warmup, total)
     norms = [[float(np.linalg.norm(p.data)) for p in params]]
