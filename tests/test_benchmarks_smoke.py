@@ -36,6 +36,7 @@ def _target_rows(text):
     return rows
 
 
+@pytest.mark.slow  # ~1 min quiet, 3-4 min on a busy 2-core machine
 def test_smoke_run_measures_every_section(tmp_path):
     text = _smoke(tmp_path)
     for number in range(1, 8):
