@@ -105,6 +105,8 @@ def lamb_facts():
         wu.append(np.median(update[:, weights(mon)]))
         bu.append(np.median(update[:, biases(mon)]))
         runs[seed] = mon
+        if seed == 0:  # early steps of one run, shown as printed
+            f["monitor.sample"] = build.fenced(mon.summary(last=45))
     f["lamb.trust.weights"] = spread(tw)
     f["lamb.trust.biases"] = spread(tb)
     f["lamb.bias.norm100"] = spread(bias_norm)
@@ -160,9 +162,11 @@ def overhead_facts(reps=201):
     found = measure(reps)
     ons = [m["on"] / m["plain for on"] for m in found.values()]
     offs = [m["off"] / m["plain"] for m in found.values()]
+    again = [m["plain again"] / m["plain"] for m in found.values()]
     return {"overhead.table": "\n" + format_results(found) + "\n",
             "overhead.on": f"{100 * (min(ons) - 1):.0f}..{100 * (max(ons) - 1):.0f}%",
-            "overhead.off": f"{min(offs):.3f}..{max(offs):.3f}"}
+            "overhead.off": f"{min(offs):.3f}..{max(offs):.3f}",
+            "overhead.again": f"{min(again):.3f}..{max(again):.3f}"}
 
 
 def pictures(shown, lamb_monitor, lrfind_runs, best, draw=True):
@@ -212,9 +216,12 @@ def main(argv=None, cells=None):
                         help="write nothing; exit 1 if the page is stale")
     parser.add_argument("--overhead", action="store_true",
                         help="also re-measure the cost of recording")
+    parser.add_argument("--overhead-only", action="store_true",
+                        help="only re-measure the cost of recording")
     args = parser.parse_args(argv)
-    facts, data = facts_and_pictures(cells, draw=not args.check)
-    if args.overhead and not args.check:
+    facts, data = ({}, {}) if args.overhead_only else facts_and_pictures(
+        cells, draw=not args.check)
+    if (args.overhead or args.overhead_only) and not args.check:
         facts.update(overhead_facts())
     old = PAGE.read_text(encoding="utf-8")
     new = build.render(old, facts)

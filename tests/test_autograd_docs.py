@@ -26,7 +26,7 @@ def promised_outputs(block):
 
 @pytest.mark.parametrize("page", ["autograd.md", "testing.md", "optimizers.md",
                                   "lab.md", "normalization.md", "porting.md",
-                                  "curvature.md"])
+                                  "curvature.md", "watching.md"])
 def test_snippets_run_and_print_what_they_say(page):
     blocks = python_blocks(DOCS / page)
     assert blocks, f"no python snippets in {page}"

@@ -238,3 +238,24 @@ def test_train_monitor_refuses_distributed(capsys):
     assert main(["train", "--epochs", "1", "--monitor", "1",
                  "--no-checkpoint", "--distributed"]) == 1
     assert "--monitor" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+def test_lamb_moves_every_tensor_by_lr_times_its_norm(backend):
+    """||lr r u|| = lr ||p|| with r = ||p|| / ||u||: the ratio is the lr for
+    every tensor, so a zero-initialised bias grows at most by 1 + lr a step
+    after its one plain first step (docs/watching.md)."""
+    model, opt, data = small_run("lamb", backend)
+    mon = Monitor(model, opt)
+    for _ in range(5):
+        for x, y in data:
+            step(model, opt, x, y)
+            mon.record()
+    ratio, norms = mon.series("ratio"), mon.series("weight_norm")
+    np.testing.assert_allclose(ratio[1:], LRS["lamb"], rtol=1e-9)
+    biases = [j for j, p in enumerate(mon.params) if p.data.ndim == 1]
+    assert (norms[0, biases] == 0).all()
+    growth = norms[2:, biases] / norms[1:-1, biases]
+    assert (growth <= 1 + LRS["lamb"] + 1e-12).all()
+    trust = mon.series("trust_ratio")
+    assert (trust[0, biases] == 1.0).all()  # the plain first step
