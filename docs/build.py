@@ -410,6 +410,11 @@ def main(argv=None):
     print(f"{len(facts)} numbers, {len(pictures)} pictures; "
           f"{'stale: ' + ', '.join(stale) if stale else 'pages up to date'}"
           + (f"; not computed here: {', '.join(missing)}" if missing else ""))
+    if not args.cheap:  # watching.md: its own script, this sweep's best lrs
+        from docs import watching_build
+
+        if watching_build.main(["--check"] if args.check else [], cells=cells):
+            stale.append("watching.md")
     return 1 if args.check and stale else 0
 
 
