@@ -116,7 +116,7 @@ class Monitor:
                 if isinstance(module, ReLU):
                     self.relu_names.append(name or "(model)")
                     self._relus.append(module)
-        self.steps = []  # the optimizer step count at each record
+        self.steps = []  # 1, 2, ...: the number of each record
         self._series = {name: [] for name in SERIES}
         self._dead = []
         self._probes = []
