@@ -152,9 +152,14 @@ def in_loop_and_contention(sizes):
                   threads=sizes.threads)["mg"]
     in_loop = float(np.median([e[0] for e in res.extra]))
     alone = float(np.median([e[1] for e in res.extra]))
+    cold = float(np.median([e[2] for e in res.extra]))
     sec.add_row("Adam step in the loop, us", in_loop * 1e6, "", "")
-    sec.add_row("the same step alone, us", alone * 1e6, "", "")
+    sec.add_row("the same step alone, us", alone * 1e6, "",
+                "state warm in the caches from the step before")
+    sec.add_row("alone after evicting the caches, us", cold * 1e6, "",
+                "128 MB of other traffic first")
     sec.add_row("in the loop / alone", in_loop / alone, "", "")
+    sec.add_row("in the loop / alone, caches evicted", in_loop / cold, "", "")
     sec.targets.append(Target("Adam step (270k) in the loop / alone",
                               in_loop / alone, 1.2))
     if not _have("torch"):
