@@ -101,16 +101,37 @@ MATH = {
                     [((2, 3), A), ((2, 5), A)]),
     "stack": (lambda a, b: mg.stack([a, b], axis=1), [((2, 3), A), ((2, 3), A)]),
 }
+
+
+def engine_cases():
+    """Ops that backward passes build (differentiable backward): undoing a
+    broadcast, broadcasting, and indexing's adjoint."""
+    ops_math = importlib.import_module("minigrad.ops_math")
+    ops_shape = importlib.import_module("minigrad.ops_shape")
+    if not hasattr(ops_shape, "Scatter"):
+        return {}
+    repeats = (np.array([0, 2, 2]),)
+    return {
+        "sum_to": (lambda x: ops_math.SumTo((1, 4))(x), [((3, 4), A)]),
+        "broadcast_to": (lambda x: ops_math.BroadcastTo((3, 4))(x) * 1.0,
+                         [((1, 4), A)]),
+        "scatter": (lambda x: ops_shape.Scatter(repeats, True, (3, 4))(x),
+                    [((3, 4), A)]),
+        "scatter basic": (lambda x: ops_shape.Scatter(
+            (slice(1, None),), False, (3, 4))(x), [((2, 4), A)]),
+    }
+
+
 MODES = {"full": {}, "sampled": {"samples": 3}, "fast": {"fast": True}}
 
 
 def all_cases():
-    return {**MATH, **nn_cases()}
+    return {**MATH, **nn_cases(), **engine_cases()}
 
 
 @pytest.mark.parametrize("kinky", [False, True], ids=["generic", "at kinks"])
 @pytest.mark.parametrize("mode", list(MODES))
-@pytest.mark.parametrize("name", list(MATH) + list(nn_cases()))
+@pytest.mark.parametrize("name", list(all_cases()))
 def test_every_op_passes_in_every_mode(name, mode, kinky):
     fn, specs = all_cases()[name]
     rng = np.random.default_rng(zlib.crc32(f"{name} {mode} {kinky}".encode()))
@@ -150,7 +171,9 @@ def test_the_sweep_covers_every_op_in_minigrad():
         for sub in cls.__subclasses__():
             stack.append(sub)
             public = not sub.__name__.startswith("_")
-            if public and sub.__module__.startswith("minigrad.") and not (
+            abstract = sub.forward is Function.forward  # a base like Op
+            if public and not abstract and sub.__module__.startswith(
+                    "minigrad.") and not (
                     sub.__module__.startswith(("minigrad.cli", "minigrad.testing"))):
                 ops.add(sub)
     rng = np.random.default_rng(0)
