@@ -259,3 +259,20 @@ def test_lamb_moves_every_tensor_by_lr_times_its_norm(backend):
     assert (growth <= 1 + LRS["lamb"] + 1e-12).all()
     trust = mon.series("trust_ratio")
     assert (trust[0, biases] == 1.0).all()  # the plain first step
+
+
+def test_the_overhead_benchmark_runs():
+    """benchmarks/bench_monitor.py (whose numbers docs/watching.md shows)
+    keeps working: a tiny run times all four modes."""
+    import pathlib
+    import sys
+
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+    from benchmarks.bench_monitor import format_results, measure
+
+    found = measure(reps=3, optimizers=("lamb",),
+                    cases={"tiny": ((2, 4, 2), 4)})
+    times = found["tiny", "lamb"]
+    assert set(times) == {"plain", "plain again", "off", "plain for on", "on"}
+    assert all(t > 0 for t in times.values())
+    assert "| tiny | lamb |" in format_results(found)
