@@ -220,17 +220,14 @@ class MatMul(Op):
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(
-                f"matmul needs tensors with at least 1 dim, got shapes "
-                f"{a.shape} and {b.shape} (use * for scalars)"
-            )
+            raise ValueError(f"matmul needs tensors with at least 1 dim, got "
+                             f"shapes {a.shape} and {b.shape} (use * for scalars)")
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
             raise ValueError(
                 f"shapes {a.shape} and {b.shape} are not aligned: the left's "
                 f"last dim ({a.shape[-1]}) must equal the right's "
                 f"{'second-to-last' if b.ndim > 1 else 'only'} dim "
-                f"({b.shape[-2 if b.ndim > 1 else 0]})"
-            )
+                f"({b.shape[-2 if b.ndim > 1 else 0]})")
         return a @ b
 
     def backward(self, gy):
@@ -246,12 +243,10 @@ class MatMul(Op):
                 ga = ga[..., 0, :]
             ga = sum_to(ga, a_t.data.shape)
         if b_t.requires_grad:
-            if b_t.ndim == 2 == a.ndim and not b_t.data.flags.c_contiguous:
-                # b = W.T (Linear): (gy^T a)^T is laid out like W, so W's grad
-                # needs no transposing copy (~as slow as the matmul itself)
-                gb = _swap_last_two(_swap_last_two(gy) @ a)
-            else:
-                gb = _swap_last_two(a) @ gy
+            # b = W.T (Linear): (gy^T a)^T is laid out like W: no copy at the leaf
+            flip = b_t.ndim == 2 == a.ndim and not b_t.data.flags.c_contiguous
+            gb = (_swap_last_two(_swap_last_two(gy) @ a) if flip
+                  else _swap_last_two(a) @ gy)
             if b_t.ndim == 1:
                 gb = gb[..., 0]
             gb = sum_to(gb, b_t.data.shape)
