@@ -104,7 +104,9 @@ def test_a_thousand_steps_do_not_grow_memory(backend):
     gc.collect()
     rss_growth = _resident_bytes() - rss_before
     object_growth = len(gc.get_objects()) - objects_before
-    # one leaked graph per step would hold ~50 KB of activations: 50 MB in all
-    assert rss_growth < 4 * 2**20, f"resident memory grew by {rss_growth} bytes"
+    # one leaked graph per step would hold ~50 KB of activations: 50 MB in all.
+    # The bound leaves room for the allocator: inside the whole suite (other
+    # tests' threads and arenas in the same process) RSS moved by 4.3 MB.
+    assert rss_growth < 16 * 2**20, f"resident memory grew by {rss_growth} bytes"
     assert object_growth < 200, f"{object_growth} more gc-tracked objects"
     assert losses[-1] < losses[0]  # and it really was training
