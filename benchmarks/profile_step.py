@@ -1,6 +1,8 @@
 """Where minigrad's training step spends its time, by phase and by function.
 
     python -m benchmarks.profile_step [--threads 2] [--steps 100] [--top 12]
+    python -m benchmarks.profile_step --threads 1 --steps 60 --top 10 \
+        > benchmarks/profile-1-thread.md     # the committed profile
 
 For each net of section 4 (``bench_training.NETS``): medians over
 ``--steps`` steps of each phase (``zero_grad``, forward, cross-entropy,
@@ -13,10 +15,12 @@ import cProfile
 import io
 import os
 import pstats
+import re
 import statistics
 import time
 
 from .isolated import set_threads
+from .report import REPO
 
 
 def _phases(arch, batch, steps, threads):
@@ -87,7 +91,9 @@ def main(argv=None):
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(
             args.top)
-        lines = [ln for ln in out.getvalue().splitlines() if ln.strip()]
+        text = out.getvalue().replace(str(REPO) + os.sep, "")
+        text = re.sub(r"\S*site-packages" + re.escape(os.sep), "", text)
+        lines = [ln for ln in text.splitlines() if ln.strip()]
         start = next(i for i, ln in enumerate(lines) if "ncalls" in ln)
         print("\n```\n" + "\n".join(lines[start:]) + "\n```\n")
 
