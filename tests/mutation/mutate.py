@@ -172,8 +172,11 @@ def make_copy():
 def run_tests(copy, tests, timeout, show_failure=False):
     """'passed', 'failed' or 'timeout' for ``tests`` in ``copy``."""
     tests = [t for t in tests if os.path.exists(os.path.join(copy, t))]
-    env = {**os.environ, "PYTHONPATH": copy, "NUMBA_CACHE_DIR":
-           os.path.join(copy, ".numba-cache")}
+    # a fresh Numba cache per run: the kernels are cached under kernels/*.py,
+    # which a mutant of a rule's *_element math does not change, so a shared
+    # cache would hand every mutant the unmutated kernel
+    cache = tempfile.mkdtemp(prefix="numba-cache-", dir=copy)
+    env = {**os.environ, "PYTHONPATH": copy, "NUMBA_CACHE_DIR": cache}
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
                "-m", "not slow", "-k", "not cuda", *tests]
     try:
@@ -181,6 +184,8 @@ def run_tests(copy, tests, timeout, show_failure=False):
                               text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return "timeout"
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
     if done.returncode == 0:
         return "passed"
     if done.returncode == 1:
