@@ -151,11 +151,14 @@ def test_what_lab_md_says_about_lamb_schedules_holds(training):
     turns a working run into one near chance, unless the biases skip the
     trust ratio."""
     rows = schedule_medians(training["lamb.schedules"])
+    # "works"/"rescues" means far above chance (1/3), not above 0.9: a seed's
+    # end moves with the CPU's rounding (with OpenBLAS's Haswell kernel the
+    # 0.01 constant median is 0.887, on SkylakeX 0.960)
     const, cosine, warm = rows["0.03"]
-    assert const < 0.5 < 0.9 < min(cosine, warm)
+    assert const < 0.5 < 0.8 < min(cosine, warm)
     assert max(rows["0.05"]) < 0.5
     const, cosine, warm = rows["0.01"]
-    assert warm < 0.5 < 0.9 < const
+    assert warm < 0.5 < 0.8 < const
     # biases in an adapt=False group: warmup no longer hurts at 0.01, the
     # constant rates of 0.03 and 0.05 still collapse
     rows = schedule_medians(training["lamb.schedules.biases"])
