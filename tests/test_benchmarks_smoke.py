@@ -117,3 +117,39 @@ def test_target_verdict(measured, limit, at_least, passed):
 def test_fmt_keeps_three_significant_digits():
     assert fmt(0.012345) == "0.0123" and fmt(12345.6) == "12,346"
     assert fmt(float("nan")) == "n/a" and fmt("x") == "x" and fmt(7) == "7"
+
+
+def test_docs_results_block_is_the_last_full_run():
+    """docs/performance.md shows benchmarks/results.md as the full run wrote
+    it, with every section the suite has now (a new section: rerun)."""
+    from benchmarks.run import BEGIN, DOCS, END, RESULTS, _sections
+
+    docs = DOCS.read_text()
+    block = docs.split(BEGIN, 1)[1].split(END, 1)[0].lstrip("\n")
+    results = RESULTS.read_text()
+    assert block == results
+    assert "Smoke run" not in results
+    for number in _sections():
+        assert re.search(rf"^### {number}\. ", results, re.M), number
+    load = re.search(r"load average at start \(1/5/15 min\) \| ([\d.]+)",
+                     results)
+    assert load and f"load {load.group(1)}" in docs  # the prose names the load
+
+
+def test_docs_one_thread_numbers_come_from_the_one_thread_run():
+    """Every number the target table of docs/performance.md quotes from
+    benchmarks/results-1-thread.md is in that file (rerun: update both)."""
+    docs = (REPO / "docs" / "performance.md").read_text()
+    results = (REPO / "benchmarks" / "results-1-thread.md").read_text()
+    assert "Smoke run" not in results and "| threads used" in results
+    for number in (4, 5, 7):
+        assert re.search(rf"^### {number}\. ", results, re.M), number
+    table = docs.split("| target (ratio to torch 2.13 CPU) |", 1)[1]
+    table = table.split("\n\n", 1)[0]
+    quoted = [cells.split(" | ")[1] for cells in table.splitlines()[2:]]
+    numbers = [n for cell in quoted
+               for n in re.findall(r"\d[\d,]*\.?\d*", cell)
+               if n not in ("1", "2")]
+    assert len(numbers) >= 15
+    for n in numbers:
+        assert re.search(rf"\| {re.escape(n)} ", results), n
