@@ -188,6 +188,7 @@ def test_rendering_without_dot_says_how_to_install(monkeypatch):
         g.pipe(format="svg")
     bundle = g._repr_mimebundle_()        # what Jupyter shows instead
     assert "digraph" in bundle["text/plain"]
+    assert g._repr_svg_() is None         # IPython asks for SVG on its own too
 
 
 @pytest.mark.skipif(shutil.which("dot") is None,

@@ -64,7 +64,12 @@ def digraph_class():
                 raise GraphvizNotFoundError(DOT_INSTALL) from exc
 
         def _repr_svg_(self):
-            return self.pipe(format="svg", encoding="utf-8")
+            # IPython asks for each format the mime bundle lacks: without
+            # 'dot' there is no SVG, and None lets the text form show
+            try:
+                return self.pipe(format="svg", encoding="utf-8")
+            except GraphvizNotFoundError:
+                return None
 
         def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
             try:
