@@ -160,6 +160,9 @@ def test_gradcheck_linear(rng):
     x, w, b = (t64(rng.standard_normal(s)) for s in [(5, 3), (4, 3), (4,)])
     assert mg.gradcheck(F.linear, [x, w, b])
     assert mg.gradcheck(lambda x, w: F.linear(x, w), [x, w])
+    # the values too: a dropped bias keeps every gradient above correct
+    expected = x.numpy() @ w.numpy().T + b.numpy()
+    np.testing.assert_allclose(F.linear(x, w, b).numpy(), expected, rtol=1e-14)
 
 
 # ---- identities ---------------------------------------------------------------
