@@ -46,7 +46,7 @@ _grad_state = _GradState()
 _threads_without_grad = 0
 _mode_lock = threading.Lock()
 _anomaly_enabled = False
-_wrap = Tensor._wrap
+_new = object.__new__
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
@@ -105,7 +105,12 @@ class Function:
             raise _op_error(self, inputs, err) from None
         if type(y) is not np.ndarray:  # NumPy returns scalars for 0-d results
             y = np.asarray(y)
-        out = _wrap(y)
+        # Tensor._wrap(y), inlined: this is the hot path
+        out = _new(Tensor)
+        out.data = y
+        out.grad = out.grad_tensor = out.creator = out.name = None
+        out._version_counter = None
+        out.requires_grad = False
         if self.is_view:
             out._version_counter = inputs[0].shared_version_counter()
         if not _threads_without_grad or _grad_state.enabled:
@@ -133,13 +138,10 @@ class Function:
 
     def release(self):
         """Drop what forward saved for backward; keep inputs/label for drawing."""
-        saved = vars(self)
-        inputs, created_at = self.inputs, self.created_at
-        saved.clear()
-        self.inputs = inputs
-        if created_at is not None:
-            self.created_at = created_at
-        self.freed = True
+        kept = {"inputs": self.inputs, "freed": True}
+        if self.created_at is not None:
+            kept["created_at"] = self.created_at
+        self.__dict__ = kept  # a new dict: cheaper than clearing the old one
 
     def __repr__(self):
         return f"<{self.label}>"

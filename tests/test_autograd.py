@@ -81,6 +81,27 @@ def test_graph_structure_survives_backward_for_drawing():
     assert y.creator.inputs[0].creator.label == "mul"
 
 
+def test_an_ops_output_starts_like_a_wrapped_array():
+    # Function.__call__ builds its output inline (the hot path): it must set
+    # every slot Tensor._wrap sets, to the same value
+    y = mg.Tensor(np.ones(2)) * 2.0  # no input requires grad: nothing recorded
+    fresh = mg.Tensor._wrap(y.data)
+    for slot in mg.Tensor.__slots__:
+        if slot != "__weakref__":
+            assert getattr(y, slot) is getattr(fresh, slot), slot
+
+
+def test_release_keeps_only_what_drawing_needs():
+    x = leaf([1.0, 2.0])
+    with mg.detect_anomaly():
+        y = x * x
+    fn = y.creator
+    y.sum().backward()
+    assert vars(fn) == {"inputs": (x, x), "freed": True,
+                        "created_at": fn.created_at}
+    assert "test_autograd.py:" in fn.created_at  # where the user's code made it
+
+
 def test_graph_is_freed_when_the_result_is_dropped():
     x = leaf(np.ones(3))
     y = mg.tanh(x * 2.0).sum()
