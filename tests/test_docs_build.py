@@ -129,10 +129,44 @@ def test_training_numbers_are_current_within_their_spread(training):
         shown, value = marks[key][1], facts[key]
         if key.endswith(".table") and "compare" in key:
             continue  # one seed's chaotic run: shown as printed, not checked
+        if key == "sweep.table":
+            stale += stale_sweep_rows(shown, value)
+            continue
         rel = 0.3 if "(" in value else 0.15
         if not close(shown, value, rel, 0.02):
             stale.append(f"{key}: shows {shown!r}, code gives {value!r}")
     assert stale == [], "\n".join(stale)
+
+
+SWEEP_ROW = re.compile(r"^(\w+)\s+([\d.e-]+)(?: \*)?\s+(.*)$")
+
+
+def stable_sweep_rows(table):
+    """{(optimizer, lr): numbers} of the rows whose seeds agree: the final
+    loss's max/min over seeds at most 1.5. At an unstable lr the seeds part
+    ways and where each ends depends on the CPU's last bits (OpenBLAS's
+    Haswell kernel moved SGD at lr 1 from 0.48 to 1.17), so those rows are
+    shown as measured but not compared."""
+    rows = {}
+    for line in table.splitlines():
+        match = SWEEP_ROW.match(line.strip())
+        if match is None or match.group(1) == "optimizer":
+            continue
+        values = numbers(match.group(3))
+        if len(values) == 6 and 0 < values[1] and values[2] <= 1.5 * values[1]:
+            rows[match.group(1), match.group(2)] = values
+    return rows
+
+
+def stale_sweep_rows(shown, computed):
+    """The stable rows of the sweep table, compared as the other numbers."""
+    a, b = stable_sweep_rows(shown), stable_sweep_rows(computed)
+    both = set(a) & set(b)
+    assert len(both) >= 30, f"only {len(both)} stable rows: the check is void"
+    return [f"sweep.table {row}: shows {a[row]}, code gives {b[row]}"
+            for row in sorted(both)
+            if not close(" ".join(map(str, a[row])), " ".join(map(str, b[row])),
+                         0.3, 0.02)]
 
 
 def schedule_medians(table):
