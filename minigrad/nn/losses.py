@@ -278,7 +278,6 @@ class BCEWithLogits(Function):
         self.reduction = reduction
 
     def forward(self, z, t):
-        self.z, self.t = z, t
         losses = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
         return _reduce(losses, self.reduction)
 
