@@ -13,6 +13,11 @@ from .isolated import set_threads
 def _numba(threads):
     import numba  # noqa: F401  (loaded here so its thread count can be set)
 
+    from minigrad.optim.kernels import threads as numba_threads
+
+    # set_threads starts numba's threads; start them as minigrad's first
+    # step would (idle workers sleep: minigrad/optim/kernels/threads.py)
+    numba_threads.start()
     set_threads(threads)
 
 

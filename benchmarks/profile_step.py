@@ -26,6 +26,10 @@ from .report import REPO
 def _phases(arch, batch, steps, threads):
     import numba  # noqa: F401  (so set_threads reaches it)
 
+    from minigrad.optim.kernels import threads as numba_threads
+
+    numba_threads.start()  # as minigrad's first step would (see cases._numba)
+
     import minigrad as mg
     from minigrad.nn import functional as F
 

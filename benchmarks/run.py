@@ -109,6 +109,9 @@ def main(argv=None):
         sizes.rounds = args.rounds
     import numba
 
+    from minigrad.optim.kernels import threads as numba_threads
+
+    numba_threads.start()  # as minigrad's first step would (see cases._numba)
     numba.set_num_threads(min(sizes.threads, numba.config.NUMBA_NUM_THREADS))
     info = machine_info(sizes.threads)
     chosen = sorted(set(args.sections or range(1, 8)))

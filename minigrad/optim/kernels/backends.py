@@ -52,17 +52,20 @@ class CpuBackend:
 
     # Below this many elements per work item, splitting costs more than it saves.
     min_piece = 1 << 15
-    # Below this many elements a step runs on one thread. NumPy's BLAS threads
-    # spin for a while after each matmul; a parallel kernel right after a
-    # forward/backward fights them for the cores: 7 ms instead of 0.4 ms for
-    # the Adam step of a 784-256-256-10 MLP on 2 cores (benchmarks/, sec. 4).
+    # Below this many elements a step runs on one thread: waking a worker
+    # costs more than it saves. (NumPy's OpenBLAS workers also spin for a
+    # while after each matmul, so inside a training loop a parallel step
+    # gains little: 784-1024-1024-10 Adam step 2.4 ms on 2 threads, 2.4-2.5
+    # on 1; numba's own idle workers sleep, see threads.py.)
     min_parallel = 1 << 19
 
     def step(self, plan, bucket, batch):
         import numba
 
         from . import cpu
+        from .threads import start
 
+        start()  # before numba's threads are first used: idle workers sleep
         if batch.kernel_cache is None:
             active = list(batch.active)
             total = int(bucket.sizes[active].sum())
