@@ -11,6 +11,8 @@ With ``create_graph=True`` the gradients are Tensors and every op's
 backward runs on Tensors (see ``autograd``: the same backward code), so the
 backward pass is itself a graph that can be differentiated again.
 """
+import sys
+
 import numpy as np
 
 from . import autograd
@@ -217,12 +219,55 @@ def _store_leaf_grads(found, create_graph):
         else:
             t.grad_tensor = None  # no longer the whole gradient
         if t.grad is None:
-            # a fresh C-ordered array owned by the tensor (g may be shared, or a
-            # transposed view: Linear's weight gradient is (x.T @ gy).T)
-            t.grad = np.array(g, dtype=t.data.dtype, order="C")
+            # the tensor gets a C-ordered array of its own: g itself when
+            # nothing else holds it (usually: a fresh matmul or sum), else a
+            # copy (g may be shared, or a transposed view)
+            counts = _counts(g)  # (a Tensor's data under create_graph: shared)
+            take = not create_graph and _unshared(g, t.data.dtype, counts)
+            t.grad = g if take else np.array(g, dtype=t.data.dtype, order="C")
         else:
             # in place, so a grad array held elsewhere keeps its identity
             t.grad += g
+
+
+def _counts(g):
+    """How many references ``g`` and (for a view) the array it views have,
+    as seen from ``_store_leaf_grads`` (the call must stay a statement of
+    its own there: an argument being built for another call adds one)."""
+    base = g.base if type(g) is np.ndarray else None
+    return sys.getrefcount(g), (0 if base is None else sys.getrefcount(base))
+
+
+def _calibrate():
+    """``_counts`` of a view that only the gradient table holds, taken the
+    way ``_store_leaf_grads`` takes it: measured, not assumed, so another
+    interpreter's counting cannot make a shared array look free."""
+    owner = np.empty(4)
+    found = {None: owner.reshape(2, 2)}
+    del owner
+    for _, g in found.items():
+        counts = _counts(g)
+        return counts
+
+
+def _unshared(g, dtype, counts):
+    """True when ``g`` can become a leaf's ``.grad`` as it is: a writeable
+    C-ordered array of the leaf's dtype that nothing but the gradient table
+    refers to (if it is a view: of a whole array that nothing else holds).
+    Taking it saves a copy of every weight gradient per step (7.5 MB and
+    its page faults for a 784-1024-1024-10 MLP: ~1 ms of a 16 ms step)."""
+    if (type(g) is not np.ndarray or g.dtype != dtype
+            or not g.flags.c_contiguous or not g.flags.writeable
+            or counts[0] > _FREE[0]):
+        return False
+    base = g.base
+    if base is None:
+        return True
+    return (type(base) is np.ndarray and base.base is None
+            and base.nbytes == g.nbytes and counts[1] <= _FREE[1])
+
+
+_FREE = _calibrate()
 
 
 def _check_root_finite(g):
