@@ -59,18 +59,17 @@ class CpuBackend:
     # on 1; numba's own idle workers sleep, see threads.py.)
     min_parallel = 1 << 19
 
+    numba = cpu = None  # the modules, imported at the first step
+
     def step(self, plan, bucket, batch):
-        import numba
-
-        from . import cpu
-        from .threads import start
-
-        start()  # before numba's threads are first used: idle workers sleep
+        if self.numba is None:
+            self._start()
+        numba, cpu = self.numba, self.cpu
+        threads = numba.get_num_threads()
         if batch.kernel_cache is None:
             active = list(batch.active)
             total = int(bucket.sizes[active].sum())
-            pieces = 4 * numba.get_num_threads()
-            piece = max(math.ceil(total / pieces), self.min_piece)
+            piece = max(math.ceil(total / (4 * threads)), self.min_piece)
             batch.kernel_cache = (
                 np.array([a.ctypes.data for a in batch.datas], np.int64),
                 np.array([a.ctypes.data for a in batch.grads], np.int64),
@@ -78,7 +77,6 @@ class CpuBackend:
         p_addr, g_addr, offsets, work, rows = batch.kernel_cache
         args = cpu.arguments(plan, work, rows, p_addr, g_addr, offsets)
         kernel = cpu.KERNELS[plan.kernel]
-        threads = numba.get_num_threads()
         if (work.size > 2 and bucket.total >= self.min_parallel) or threads == 1:
             kernel(*args)
             return 1
@@ -90,6 +88,15 @@ class CpuBackend:
         finally:
             numba.set_num_threads(threads)
         return 1
+
+    def _start(self):
+        import numba
+
+        from . import cpu
+        from .threads import start
+
+        start()  # before numba's threads are first used: idle workers sleep
+        self.numba, self.cpu = numba, cpu
 
     def sync(self, buckets):
         pass
