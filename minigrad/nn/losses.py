@@ -24,26 +24,29 @@ import numbers
 import numpy as np
 
 from ..autograd import Function
-from ..ops_math import Sigmoid, broadcast_to
+from ..ops_math import Sigmoid
 from ..tensor import Tensor
-from ._util import (_like, _logsumexp, _reduce, _reduction, _sigmoid, _tensor,
+from ._util import (_like, _reduce, _reduction, _sigmoid, _tensor,
                     _unreduce)
 from .module import Module
 
 
-def _scale(gy, reduction, n, denominator):
-    """d(reduced)/d(loss_n) * gy as a column, for row losses of ``n`` rows."""
+def _scale(gy, reduction, denominator):
+    """d(reduced)/d(loss_n) * gy, to multiply the (N, C) rows' gradients by:
+    a scalar for "mean" and "sum" (it broadcasts), a column for "none"."""
     if reduction == "mean":
-        return broadcast_to(gy / denominator, (n,))[:, None]
+        return gy / denominator
     if reduction == "sum":
-        return broadcast_to(gy, (n,))[:, None]
+        return gy
     return gy[:, None]
 
 
 def _row_reduce(losses, reduction, denominator):
     if reduction == "mean":
-        with np.errstate(invalid="ignore"):  # every row ignored: NaN, as torch
-            return losses.sum() / denominator
+        if denominator == 0:  # every row ignored: NaN, as torch
+            with np.errstate(invalid="ignore"):
+                return losses.sum() / denominator
+        return losses.sum() / denominator
     return losses.sum() if reduction == "sum" else losses
 
 
@@ -139,20 +142,31 @@ class CrossEntropy(Function):
     label = "cross_entropy"
     differentiable_backward = True  # softmax of a Tensor input is the op
 
-    def __init__(self, q, denominator, reduction):
+    def __init__(self, q, denominator, reduction, rows_sum_to_1=False):
         self.q, self.denominator, self.reduction = q, denominator, reduction
+        self.rows_sum_to_1 = rows_sum_to_1  # sum_c q_nc = 1 for every n
 
     def forward(self, z):
-        log_probs = z - _logsumexp(z, axis=1)
-        self.probs = np.exp(log_probs)
-        losses = -np.sum(self.q * log_probs, axis=1)
+        shifted = z - _row_max(z)
+        e = np.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
+        self.probs = e / total
+        losses = -np.sum(self.q * (shifted - np.log(total)), axis=1)
         return _row_reduce(losses, self.reduction, self.denominator)
 
     def backward(self, gy):
-        z = self.args[0]
+        z, q = self.args[0], self.q
         probs = _softmax_rows(z) if isinstance(z, Tensor) else self.probs
-        grad = self.q.sum(axis=1, keepdims=True) * probs - self.q
-        return grad * _scale(gy, self.reduction, len(self.q), self.denominator)
+        grad = probs - q if self.rows_sum_to_1 else (
+            q.sum(axis=1, keepdims=True) * probs - q)
+        return grad * _scale(gy, self.reduction, self.denominator)
+
+
+def _row_max(z):
+    """Each row's maximum (a column), or 0 where it is not finite: a row of
+    -inf must not give (-inf) - (-inf) = NaN in the shift."""
+    m = z.max(axis=1, keepdims=True)
+    return m if np.isfinite(m).all() else np.where(np.isfinite(m), m, 0)
 
 
 def _softmax_rows(z):
@@ -180,7 +194,7 @@ class NLL(Function):
         return _row_reduce(losses, self.reduction, self.denominator)
 
     def backward(self, gy):
-        return -self.q * _scale(gy, self.reduction, len(self.q), self.denominator)
+        return -self.q * _scale(gy, self.reduction, self.denominator)
 
 
 def _class_targets(logits, target, weight, ignore_index, label_smoothing):
@@ -201,6 +215,12 @@ def _class_targets(logits, target, weight, ignore_index, label_smoothing):
                                                         numbers.Integral):
         raise TypeError(f"ignore_index must be an int, got {ignore_index!r}")
     kept = t != ignore_index
+    if weight is None and label_smoothing == 0 and kept.all() and (
+            t.min() >= 0 and t.max() < c):
+        # the usual case, one-hot rows: the general recipe below, shortened
+        q = np.zeros((n, c), dtype=logits.dtype)
+        q[np.arange(n), t] = 1
+        return q, n
     if kept.any() and (t[kept].min() < 0 or t[kept].max() >= c):
         raise ValueError(f"target values must lie in [0, {c}) for {c} classes "
                          f"(or equal ignore_index={ignore_index}), got min "
@@ -249,7 +269,9 @@ def cross_entropy(logits, target, reduction="mean", *, weight=None,
     logits = _tensor(logits, "logits")
     q, denominator = _class_targets(logits, target, weight, ignore_index,
                                     label_smoothing)
-    return CrossEntropy(q, denominator, _reduction(reduction))(logits)
+    # rows of q sum to 1 unless weighted or ignored (smoothing keeps the sum)
+    plain = weight is None and denominator == len(q)
+    return CrossEntropy(q, denominator, _reduction(reduction), plain)(logits)
 
 
 def nll_loss(log_probs, target, reduction="mean", *, weight=None,
