@@ -98,29 +98,40 @@ class Function:
     trusted_shapes = False
 
     def __call__(self, *inputs):
-        args = [t.data for t in inputs]
+        # the hot path of every op: one- and two-input ops spelled out
+        n = len(inputs)
+        if n == 2:
+            a, b = inputs
+            args = (a.data, b.data)  # a tuple of arrays: the GC stops tracking it
+            record = a.requires_grad or b.requires_grad
+        elif n == 1:
+            a = inputs[0]
+            args = (a.data,)
+            record = a.requires_grad
+        else:
+            args = tuple([t.data for t in inputs])
+            record = any(t.requires_grad for t in inputs)
         try:
             y = self.forward(*args)
         except (ValueError, TypeError, IndexError) as err:
             raise _op_error(self, inputs, err) from None
         if type(y) is not np.ndarray:  # NumPy returns scalars for 0-d results
             y = np.asarray(y)
-        # Tensor._wrap(y), inlined: this is the hot path
+        # Tensor._wrap(y), inlined
         out = _new(Tensor)
         out.data = y
-        out.grad = out.grad_tensor = out.creator = out.name = None
+        out.grad = out.grad_tensor = out.name = None
         out._version_counter = None
-        out.requires_grad = False
         if self.is_view:
             out._version_counter = inputs[0].shared_version_counter()
-        if not _threads_without_grad or _grad_state.enabled:
-            for t in inputs:
-                if t.requires_grad:
-                    self.inputs, self.args, self.out = inputs, args, y
-                    self.writes_seen = _inplace_writes[0]  # for backward's check
-                    out.requires_grad = True
-                    out.creator = self
-                    break
+        if record and (not _threads_without_grad or _grad_state.enabled):
+            self.inputs, self.args, self.out = inputs, args, y
+            self.writes_seen = _inplace_writes[0]  # for backward's check
+            out.requires_grad = True
+            out.creator = self
+        else:
+            out.requires_grad = False
+            out.creator = None
         if _anomaly_enabled:
             self.created_at = _user_location()
             _check_forward(self, inputs, y)

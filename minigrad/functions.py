@@ -73,6 +73,8 @@ def _floating(x):
 
 def _pair(a, b, op):
     """Both operands as Tensors; a number takes the other operand's dtype."""
+    if isinstance(b, Tensor) and isinstance(a, Tensor):  # the usual case
+        return a, b
     if isinstance(a, Tensor):
         return a, as_tensor(b, a, op)
     b = as_tensor(b, None, op)

@@ -26,6 +26,13 @@ class Op(Function):
     differentiable_backward = True
     trusted_shapes = True  # tests/test_differential_ops.py pins every shape
 
+    def release(self):
+        """Mark the op freed (a second backward through it then raises). What
+        a built-in op saves is its inputs' and its output's own arrays, which
+        the graph's tensors hold anyway: dropping them would free nothing,
+        and this runs once per op per backward (~0.3 us saved per op)."""
+        self.freed = True
+
 
 def sum_to(g, shape):
     """Sum ``g`` down to ``shape``: the adjoint of broadcasting ``shape`` to g.
