@@ -110,7 +110,11 @@ class Function:
             record = a.requires_grad
         else:
             args = tuple([t.data for t in inputs])
-            record = any(t.requires_grad for t in inputs)
+            record = False
+            for t in inputs:
+                if t.requires_grad:
+                    record = True
+                    break
         try:
             y = self.forward(*args)
         except (ValueError, TypeError, IndexError) as err:

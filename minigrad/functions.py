@@ -18,9 +18,10 @@ import numpy as np
 from . import config
 from .backward import grad, run_backward  # noqa: F401 (Tensor.backward, mg.grad)
 from .ops_math import (
-    Abs, Add, Cast, Clip, Div, Exp, Log, MatMul, Maximum, Minimum, Mul, Neg, Pow,
+    Abs, Add, Cast, Clip, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow,
     ReLU, Sigmoid, Sqrt, Sub, Tanh, Where, sum_to,
 )
+from .ops_matmul import MatMul
 from .ops_shape import (
     Concatenate, GetItem, Max, Mean, Min, Reshape, Stack, Sum, Transpose,
 )

@@ -1,4 +1,4 @@
-"""Elementwise ops and matmul: one small Function per op, forward and backward
+"""Elementwise ops: one small Function per op, forward and backward
 side by side. Users call them through ``minigrad.functions`` and the Tensor
 operators; each docstring gives the derivative the backward implements.
 
@@ -27,10 +27,8 @@ class Op(Function):
     trusted_shapes = True  # tests/test_differential_ops.py pins every shape
 
     def release(self):
-        """Mark the op freed (a second backward through it then raises). What
-        a built-in op saves is its inputs' and its output's own arrays, which
-        the graph's tensors hold anyway: dropping them would free nothing,
-        and this runs once per op per backward (~0.3 us saved per op)."""
+        """Only mark it freed: what a built-in op saves is its inputs' and
+        output's arrays, which the graph's tensors hold anyway."""
         self.freed = True
 
 
@@ -213,57 +211,6 @@ class Pow(Op):
             positive = a_t.data > 0
             gb = sum_to(gy * y * log(where(positive, a, 1)), b.shape)
         return ga, gb
-
-
-class MatMul(Op):
-    """y = a @ b (NumPy's matmul: 1-D operands, batched leading dims).
-
-    For 2-D a (n, k), b (k, m): dL/da = gy @ b^T, dL/db = a^T @ gy. A 1-D
-    operand is treated as a row (a) or column (b) vector and the extra axis
-    removed again; batch dims that were broadcast are summed with sum_to.
-    """
-
-    label = "matmul"
-
-    def forward(self, a, b):
-        if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"matmul needs tensors with at least 1 dim, got "
-                             f"shapes {a.shape} and {b.shape} (use * for scalars)")
-        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-            raise ValueError(
-                f"shapes {a.shape} and {b.shape} are not aligned: the left's "
-                f"last dim ({a.shape[-1]}) must equal the right's "
-                f"{'second-to-last' if b.ndim > 1 else 'only'} dim "
-                f"({b.shape[-2 if b.ndim > 1 else 0]})")
-        return a @ b
-
-    def backward(self, gy):
-        (a, b), (a_t, b_t) = self.args, self.inputs
-        if b.ndim == 1:  # b was a column: put its axis back in gy and b
-            b, gy = b[:, None], gy[..., None]
-        if a.ndim == 1:  # a was a row
-            a, gy = a[None, :], gy[..., None, :]
-        ga = gb = None
-        if a_t.requires_grad:
-            ga = gy @ _swap_last_two(b)
-            if a_t.ndim == 1:
-                ga = ga[..., 0, :]
-            ga = sum_to(ga, a_t.data.shape)
-        if b_t.requires_grad:
-            # b = W.T (Linear): (gy^T a)^T is laid out like W: no copy at the leaf
-            flip = b_t.ndim == 2 == a.ndim and not b_t.data.flags.c_contiguous
-            gb = (_swap_last_two(_swap_last_two(gy) @ a) if flip
-                  else _swap_last_two(a) @ gy)
-            if b_t.ndim == 1:
-                gb = gb[..., 0]
-            gb = sum_to(gb, b_t.data.shape)
-        return ga, gb
-
-
-def _swap_last_two(x):
-    """x with its last two axes swapped (a batch of matrices transposed)."""
-    n = x.ndim
-    return x.transpose(*range(n - 2), n - 1, n - 2)
 
 
 class Cast(Op):

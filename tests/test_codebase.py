@@ -24,7 +24,7 @@ PACKAGE = ROOT / "minigrad"
 # lazy facade over every layer, so only the tools above it may import it.
 LAYERS = [
     ("engine", ["minigrad.config", "minigrad.tensor", "minigrad.autograd",
-                "minigrad.ops_math", "minigrad.ops_shape",
+                "minigrad.ops_math", "minigrad.ops_matmul", "minigrad.ops_shape",
                 "minigrad.functions", "minigrad.backward"]),
     ("checks and files", ["minigrad.gradient_check", "minigrad.testing",
                           "minigrad.higher_order",

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad.nn import functional as F
 
 torch = pytest.importorskip("torch")
+TF_ = pytest.importorskip("torch.nn.functional")
 TF = pytest.importorskip("torch.autograd.functional")
 
 TOL = dict(rtol=1e-10, atol=1e-10)
@@ -71,6 +73,14 @@ OPS = {
               lambda a, b: torch.stack([a * b, a], dim=1) ** 2, [X, POS]),
     "broadcast": (lambda a, b: (a * b).tanh(), lambda a, b: (a * b).tanh(),
                   [X[:, :1], POS[0]]),
+    # the fused linear op, squared so its second derivative is not zero
+    "linear": (lambda x, w, b: F.linear(x, w, b) ** 2,
+               lambda x, w, b: TF_.linear(x, w, b) ** 2, [X, POS[:2], X[0, :2]]),
+    "linear 1-d no bias": (lambda x, w: F.linear(x, w) ** 2,
+                           lambda x, w: TF_.linear(x, w) ** 2, [X[0], POS]),
+    "linear 3-d": (lambda x, w, b: F.linear(x, w, b).tanh(),
+                   lambda x, w, b: TF_.linear(x, w, b).tanh(),
+                   [R.standard_normal((2, 3, 4)), POS[:2], X[1, :2]]),
 }
 
 
@@ -103,7 +113,8 @@ def test_second_derivatives_match_torch(name):
 
 @pytest.mark.parametrize("name", ["exp", "log", "tanh", "sigmoid", "pow both",
                                   "div", "matmul", "getitem advanced",
-                                  "concatenate", "broadcast", "sum mean"])
+                                  "concatenate", "broadcast", "sum mean",
+                                  "linear", "linear 3-d"])
 def test_gradgradcheck_passes_on_smooth_ops(name):
     fm, _, arrays = OPS[name]
     ms = [mg.Tensor(a.copy(), requires_grad=True) for a in arrays]

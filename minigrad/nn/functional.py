@@ -20,6 +20,7 @@ import numbers
 import numpy as np
 
 from ..autograd import Function
+from ..ops_matmul import Linear as LinearOp
 from ..tensor import Tensor
 from ._util import _axis, _logsumexp, _sigmoid, _tensor
 from .losses import (binary_cross_entropy_with_logits, cross_entropy, huber_loss,
@@ -292,18 +293,25 @@ def log_softmax(x, axis=-1):
 
 # ---- layers as functions -------------------------------------------------------
 def linear(x, weight, bias=None):
-    """``x @ weight.T + bias`` with ``weight`` of shape ``(out, in)``."""
+    """``x @ weight.T + bias`` with ``weight`` of shape ``(out, in)``, as one
+    op (``ops_matmul.Linear``; a bias of another shape than ``(out,)`` is
+    added after it, broadcasting)."""
     x = _tensor(x)
-    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+    weight = _tensor(weight, "weight")
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} does not fit a weight "
-                         f"of shape {weight.shape} (expected (..., "
-                         f"{weight.shape[1]}))")
+                         f"of shape {weight.shape} (expected a 2-D weight and "
+                         f"an input of shape (..., {weight.shape[-1]}))")
     if x.dtype != weight.dtype:
         raise TypeError(f"linear: input is {x.dtype} but the weight is "
                         f"{weight.dtype}; convert the input (x.astype(...)) or "
                         f"build the layer with dtype={x.dtype}")
-    y = x @ weight.T
-    return y if bias is None else y + bias
+    if bias is None:
+        return LinearOp()(x, weight)
+    bias = _tensor(bias, "bias")
+    if bias.shape == (weight.shape[0],) and bias.dtype == x.dtype:
+        return LinearOp()(x, weight, bias)
+    return LinearOp()(x, weight) + bias
 
 
 class Dropout(Function):
