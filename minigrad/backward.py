@@ -20,21 +20,27 @@ from .autograd import AnomalyError, _check_backward, _describe_bad, enable_grad
 from .tensor import Tensor, _inplace_writes
 
 
+_EXPANDED = object()  # on the stack above a Function whose inputs are pushed
+
+
 def _topological_order(root_fns):
     """Functions reachable from ``root_fns``, each before the ones it consumes.
 
     Depth-first search with an explicit stack (no recursion): a Function is
     appended after everything it depends on, so reversing the list puts each
-    Function before its inputs' creators.
+    Function before its inputs' creators. A Function is pushed again under
+    a marker when its inputs are pushed; reaching the marker means they are
+    all done.
     """
     if isinstance(root_fns, autograd.Function):
         root_fns = [root_fns]
     order, seen = [], set()
-    stack = [(fn, False) for fn in reversed(root_fns)]
+    stack = list(reversed(root_fns))
+    push, pop = stack.append, stack.pop
     while stack:
-        fn, children_done = stack.pop()
-        if children_done:
-            order.append(fn)
+        fn = pop()
+        if fn is _EXPANDED:
+            order.append(pop())
             continue
         if fn in seen:
             continue
@@ -45,11 +51,12 @@ def _topological_order(root_fns):
                 f"retain_graph=True to the first backward() to do this."
             )
         seen.add(fn)
-        stack.append((fn, True))
+        push(fn)
+        push(_EXPANDED)
         for t in fn.inputs:
             creator = t.creator
             if creator is not None and creator not in seen:
-                stack.append((creator, False))
+                push(creator)
     order.reverse()
     return order
 

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from ..tensor import _mark_written
 from . import _checks, kernels
 from .kernels import Bucket, Plan
 
@@ -178,16 +179,14 @@ class Optimizer:
         for group, bucket, batch in work:
             used = self._buffers(group)
             bucket.ensure_buffers(used)
-            bucket.steps[list(batch.active)] += 1
+            bucket.steps[batch.index] += 1
             plan = self._plan(group, bucket, batch, used)
             self.kernel_calls += self._backend.step(plan, bucket, batch)
             batch.finish()
             for name, values in zip(self.diagnostics, plan.diagnostics):
-                bucket.diagnostics[name][list(batch.active)] = values
-            for k in batch.active:  # an in-place write: bump the version
-                p = bucket.params[k]  # (a later backward through the old
-                if hasattr(p, "_version"):  # values then refuses to run)
-                    p._version += 1
+                bucket.diagnostics[name][batch.index] = values
+            # in-place writes: a later backward through the old values refuses
+            _mark_written(batch.params)
         return loss
 
     def _all_finite(self, work):
@@ -204,15 +203,16 @@ class Optimizer:
                     return False
         return True
 
-    def _steps(self, bucket, active):
+    def _steps(self, bucket, index):
         """The step count ``t`` each active tensor's update uses (the rule's
-        ``_coefficients`` and ``_reference`` see it): its own step count."""
-        return bucket.steps[list(active)]
+        ``_coefficients`` and ``_reference`` see it): its own step count.
+        ``index``: the batch's (a slice when every tensor is active)."""
+        return bucket.steps[index]
 
     def _plan(self, group, bucket, batch, used):
         """What the backend needs for this bucket's step (see ``Plan``);
         ``used``: the buffers the group's options use."""
-        steps = self._steps(bucket, batch.active)
+        steps = self._steps(bucket, batch.index)
         wide = self._coefficient_table(group, steps)
         empty = bucket.scratch(None)  # stands for a buffer the options lack
         return Plan(

@@ -57,12 +57,12 @@ class SGD(Optimizer):
     def _buffers(self, group):
         return {"momentum_buffer": 0.0} if group["momentum"] != 0 else {}
 
-    def _steps(self, bucket, active):
+    def _steps(self, bucket, index):
         # t counts the steps since the momentum buffer appeared, so t == 1
         # means "no buffer yet" (PyTorch: ``if buf is None: buf = g``)
-        steps = super()._steps(bucket, active)
+        steps = super()._steps(bucket, index)
         born = bucket.born.get("momentum_buffer")
-        return steps if born is None else steps - born[list(active)]
+        return steps if born is None else steps - born[index]
 
     def _reference(self, p, g, state, group, t):
         lr, mu = group["lr"], group["momentum"]

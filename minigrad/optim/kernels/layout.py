@@ -28,16 +28,23 @@ class Batch:
     originals are non-contiguous or of another dtype, in which case
     ``copy_back`` lists ``(original, copy)`` pairs to write back afterwards.
     A *packed* batch (a small bucket, see ``Bucket.gather``) holds views of
-    one flat gradient array that ``gather`` refills every step.
+    one flat gradient array that ``gather`` refills every step. ``params``
+    are the active parameters; ``index`` picks them out of the bucket's
+    per-parameter arrays (``steps``, ...): a slice when all are active.
     """
 
-    def __init__(self, active, datas, grads, copy_back, originals, packed=False):
+    def __init__(self, active, datas, grads, copy_back, originals, packed,
+                 params, n_params):
         self.active = active
         self.datas = datas
         self.grads = grads
         self.copy_back = copy_back
         self.originals = originals  # (data, grad) objects, for the cache
         self.packed = packed
+        self.params = params  # the active parameters themselves
+        # indexes the bucket's per-parameter arrays (steps, ...) at ``active``
+        self.index = slice(None) if len(active) == n_params else np.array(
+            active, np.int64)
         # every array is the caller's own (no copy): only then may the batch
         # and its address tables be reused (see Bucket.gather)
         self.direct = all(map(is_, datas, originals[0])) and all(
@@ -167,7 +174,8 @@ class Bucket:
         if packed:
             use_grads = self._pack(active, use_grads)
         self._batch = Batch(active, use_datas, use_grads, copy_back,
-                            (datas, grads), packed)
+                            (datas, grads), packed,
+                            [params[k] for k in active], len(params))
         return self._batch
 
     def _pack(self, active, grads):
