@@ -139,27 +139,37 @@ def in_loop_and_contention(sizes):
         "7. Adam step in the loop; contention",
         "The Adam `step()` of the 784-256-256-10 MLP (269,322 parameters, "
         "batch 128) timed inside the training loop (right after `backward`) "
-        "and the same `step()` repeated alone, in one minigrad process. Then "
+        "and the same `step()` repeated alone, in one process per library "
+        "(torch: its default Adam). Then "
         "each library's 784-256-256-10 training step alone and while one "
         "CPU-bound process (a Python busy loop) runs, every case in its own "
         "process, the busy loop stopped between turns. " + _alone_note(sizes),
         ["case", "minigrad", "torch", "note"],
     )
     arch, batch = [784, 256, 256, 10], 128
-    res = compare({"mg": ("benchmarks.cases:adam_in_loop",
-                          dict(arch=arch, batch=batch))},
-                  rounds=sizes.rounds, seconds=sizes.turn_s,
-                  threads=sizes.threads)["mg"]
-    in_loop = float(np.median([e[0] for e in res.extra]))
-    alone = float(np.median([e[1] for e in res.extra]))
-    cold = float(np.median([e[2] for e in res.extra]))
-    sec.add_row("Adam step in the loop, us", in_loop * 1e6, "", "")
-    sec.add_row("the same step alone, us", alone * 1e6, "",
-                "state warm in the caches from the step before")
-    sec.add_row("alone after evicting the caches, us", cold * 1e6, "",
-                "128 MB of other traffic first")
-    sec.add_row("in the loop / alone", in_loop / alone, "", "")
-    sec.add_row("in the loop / alone, caches evicted", in_loop / cold, "", "")
+    sides = {"mg": ("benchmarks.cases:adam_in_loop", dict(arch=arch, batch=batch))}
+    if _have("torch"):  # the same three timings of torch's default Adam
+        sides["torch"] = ("benchmarks.cases:torch_adam_in_loop",
+                          dict(arch=arch, batch=batch))
+    res = compare(sides, rounds=sizes.rounds, seconds=sizes.turn_s,
+                  threads=sizes.threads)
+    times = {lib: [float(np.median([e[i] for e in r.extra])) for i in range(3)]
+             for lib, r in res.items()}
+    in_loop, alone, cold = times["mg"]
+    torch_t = times.get("torch", ["", "", ""])
+
+    def both(label, pick, note=""):
+        mg_value = pick(*times["mg"])
+        torch_value = pick(*torch_t) if "torch" in times else ""
+        sec.add_row(label, mg_value, torch_value, note)
+
+    both("Adam step in the loop, us", lambda i, a, c: i * 1e6)
+    both("the same step alone, us", lambda i, a, c: a * 1e6,
+         "state warm in the caches from the step before")
+    both("alone after evicting the caches, us", lambda i, a, c: c * 1e6,
+         "128 MB of other traffic first")
+    both("in the loop / alone", lambda i, a, c: i / a)
+    both("in the loop / alone, caches evicted", lambda i, a, c: i / c)
     sec.targets.append(Target("Adam step (270k) in the loop / alone",
                               in_loop / alone, 1.2))
     if not _have("torch"):

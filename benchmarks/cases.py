@@ -128,6 +128,55 @@ def adam_in_loop(arch, batch, n_batches=10, threads=None):
     return run
 
 
+def torch_adam_in_loop(arch, batch, n_batches=10, threads=None):
+    """``adam_in_loop`` for torch's default Adam (same net, data and timing
+    points): how much of the gap is the caches, whatever the library."""
+    import time
+
+    import torch
+
+    from . import bench_training as bt
+
+    _torch(threads)
+    x, y = bt._wide_data(batch * n_batches, width=arch[0])
+    data = [(torch.from_numpy(a), torch.from_numpy(b))
+            for a, b in bt._batches(x, y, batch)]
+    layers = []
+    for fan_in, fan_out in zip(arch[:-1], arch[1:]):
+        layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    in_loop, alone, cold, state = [], [], [], {"i": 0}
+    evict = np.ones(32 * 2**20, np.float32)
+    clock = time.perf_counter
+
+    def run():
+        xb, yb = data[state["i"] % len(data)]
+        state["i"] += 1
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(xb), yb).backward()
+        start = clock()
+        opt.step()
+        in_loop.append(clock() - start)
+        for _ in range(3):
+            start = clock()
+            opt.step()
+            alone.append(clock() - start)
+        np.add(evict, 1.0, out=evict)
+        start = clock()
+        opt.step()
+        cold.append(clock() - start)
+
+    def extra():
+        out = [float(np.median(v)) for v in (in_loop, alone, cold)]
+        for values in (in_loop, alone, cold):
+            values.clear()
+        return out
+
+    run.extra = extra
+    return run
+
+
 def sleep(seconds, threads=None):
     """A case that takes a known time: checks the harness itself (tests)."""
     import time
