@@ -93,19 +93,21 @@ _new = object.__new__
 _inplace_writes = [0]
 
 
-def _mark_written(tensors):
-    """Count one in-place write to each of ``tensors`` (an optimizer step
-    over many parameters): ``t._version += 1`` for each, in one pass. Objects
-    without a version counter (a duck-typed parameter) are skipped."""
+def _version_counters(tensors):
+    """The shared version counters of ``tensors`` (made where missing), for
+    ``_mark_written``; an object that is not a Tensor (a duck-typed
+    parameter) has none and is left out."""
+    return [t.shared_version_counter() for t in tensors if isinstance(t, Tensor)]
+
+
+def _mark_written(counters):
+    """Count one in-place write on each of ``counters`` (an optimizer step
+    over many parameters): ``t._version += 1`` for each, in one pass."""
     _inplace_writes[0] += 1
     now = _inplace_writes[0]
-    for t in tensors:
-        if type(t) is Tensor or isinstance(t, Tensor):
-            counter = t._version_counter
-            if counter is None:
-                counter = t._version_counter = [0, 0]
-            counter[0] += 1
-            counter[1] = now
+    for counter in counters:
+        counter[0] += 1
+        counter[1] = now
 
 
 class Tensor:

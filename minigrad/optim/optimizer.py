@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from ..tensor import _mark_written
+from ..tensor import _mark_written, _version_counters
 from . import _checks, kernels
 from .kernels import Bucket, Plan
 
@@ -171,9 +171,9 @@ class Optimizer:
                                                      self._buckets)):
             self._check(group)
             for bucket in buckets:
-                active = bucket.active()
-                if active:
-                    work.append((group, bucket, bucket.gather(active)))
+                batch = bucket.gather()
+                if batch is not None:
+                    work.append((group, bucket, batch))
         if self.on_nonfinite is not None and not self._all_finite(work):
             return loss
         for group, bucket, batch in work:
@@ -186,7 +186,9 @@ class Optimizer:
             for name, values in zip(self.diagnostics, plan.diagnostics):
                 bucket.diagnostics[name][batch.index] = values
             # in-place writes: a later backward through the old values refuses
-            _mark_written(batch.params)
+            if batch.counters is None:
+                batch.counters = _version_counters(batch.params)
+            _mark_written(batch.counters)
         return loss
 
     def _all_finite(self, work):

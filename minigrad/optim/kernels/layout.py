@@ -8,7 +8,8 @@ gradients are NOT copied into flat arrays: the kernels reach each one's own
 memory (``cpu.py``), so assigning ``param.data = new_array`` or loading a
 model's state dict can never leave the optimizer updating a stale copy.
 """
-from operator import is_
+from itertools import compress, repeat
+from operator import is_, is_not
 
 import numpy as np
 
@@ -42,6 +43,7 @@ class Batch:
         self.originals = originals  # (data, grad) objects, for the cache
         self.packed = packed
         self.params = params  # the active parameters themselves
+        self.counters = None  # their version counters (Optimizer.step)
         # indexes the bucket's per-parameter arrays (steps, ...) at ``active``
         self.index = slice(None) if len(active) == n_params else np.array(
             active, np.int64)
@@ -122,12 +124,9 @@ class Bucket:
         flat = self.buffers[name][start:start + self.sizes[k]]
         return flat.reshape(self.shapes[k])
 
-    def active(self):
-        """Indices of the parameters that have a gradient this step."""
-        return tuple(k for k, p in enumerate(self.params) if p.grad is not None)
-
-    def gather(self, active):
-        """Check and collect the arrays of the active parameters.
+    def gather(self):
+        """Check and collect the arrays of the parameters that have a gradient
+        this step (the *active* ones); None if none has.
 
         Raises (changing nothing) if a parameter's data no longer has the
         shape its state was made for, or a gradient does not match its data.
@@ -146,8 +145,15 @@ class Bucket:
         ``zero_grad()``) then costs a copy of a few kB, not a new table.
         """
         params = self.params
-        datas = [params[k].data for k in active]
-        grads = [params[k].grad for k in active]
+        grads = [p.grad for p in params]
+        datas = [p.data for p in params]
+        active = tuple(compress(range(len(params)), map(is_not, grads,
+                                                         repeat(None))))
+        if len(active) != len(params):
+            if not active:
+                return None
+            grads = [grads[k] for k in active]
+            datas = [datas[k] for k in active]
         last = self._batch
         if (last is not None and last.active == active
                 and all(map(is_, datas, last.originals[0]))):
