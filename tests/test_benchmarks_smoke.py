@@ -136,20 +136,26 @@ def test_docs_results_block_is_the_last_full_run():
     assert load and f"load {load.group(1)}" in docs  # the prose names the load
 
 
-def test_docs_one_thread_numbers_come_from_the_one_thread_run():
-    """Every number the target table of docs/performance.md quotes from
-    benchmarks/results-1-thread.md is in that file (rerun: update both)."""
+def test_docs_target_table_numbers_come_from_the_runs_it_names():
+    """Every number the target table of docs/performance.md quotes is in the
+    run its column names: the two-thread full run (benchmarks/results.md)
+    or the one-thread run (benchmarks/results-1-thread.md). Rerun: update
+    both."""
     docs = (REPO / "docs" / "performance.md").read_text()
-    results = (REPO / "benchmarks" / "results-1-thread.md").read_text()
-    assert "Smoke run" not in results and "| threads used" in results
+    runs = [(REPO / "benchmarks" / name).read_text()
+            for name in ("results.md", "results-1-thread.md")]
+    one_thread = runs[1]
+    assert "Smoke run" not in one_thread and "| threads used" in one_thread
     for number in (4, 5, 7):
-        assert re.search(rf"^### {number}\. ", results, re.M), number
+        assert re.search(rf"^### {number}\. ", one_thread, re.M), number
     table = docs.split("| target (ratio to torch 2.13 CPU) |", 1)[1]
     table = table.split("\n\n", 1)[0]
-    quoted = [cells.split(" | ")[1] for cells in table.splitlines()[2:]]
-    numbers = [n for cell in quoted
-               for n in re.findall(r"\d[\d,]*\.?\d*", cell)
-               if n not in ("1", "2")]
-    assert len(numbers) >= 15
-    for n in numbers:
-        assert re.search(rf"\| {re.escape(n)} ", results), n
+    rows = [line.split(" | ") for line in table.splitlines()[2:]]
+    assert len(rows) >= 6
+    for column, results in zip((1, 2), runs):
+        numbers = [n for cells in rows
+                   for n in re.findall(r"\d[\d,]*\.?\d*", cells[column])
+                   if n not in ("1", "2")]
+        assert len(numbers) >= 12, column
+        for n in numbers:
+            assert re.search(rf"\| {re.escape(n)} ", results), (column, n)
