@@ -138,9 +138,10 @@ def in_loop_and_contention(sizes):
     sec = Section(
         "7. Adam step in the loop; contention",
         "The Adam `step()` of the 784-256-256-10 MLP (269,322 parameters, "
-        "batch 128) timed inside the training loop (right after `backward`) "
-        "and the same `step()` repeated alone, in one process per library "
-        "(torch: its default Adam). Then "
+        "batch 128) timed inside the training loop (right after `backward`, "
+        "after plain training steps only) and, every 8th step, the same "
+        "`step()` repeated alone, in one process per library (torch: its "
+        "default Adam). Then "
         "each library's 784-256-256-10 training step alone and while one "
         "CPU-bound process (a Python busy loop) runs, every case in its own "
         "process, the busy loop stopped between turns. " + _alone_note(sizes),
@@ -153,7 +154,7 @@ def in_loop_and_contention(sizes):
                           dict(arch=arch, batch=batch))
     res = compare(sides, rounds=sizes.rounds, seconds=sizes.turn_s,
                   threads=sizes.threads)
-    times = {lib: [float(np.median([e[i] for e in r.extra])) for i in range(3)]
+    times = {lib: [float(np.nanmedian([e[i] for e in r.extra])) for i in range(3)]
              for lib, r in res.items()}
     in_loop, alone, cold = times["mg"]
     torch_t = times.get("torch", ["", "", ""])

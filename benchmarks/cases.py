@@ -85,8 +85,6 @@ def adam_in_loop(arch, batch, n_batches=10, threads=None):
     inside the loop, the same ``step()`` run alone (several times in a row
     on the gradients just computed), and once more right after 128 MB of
     other memory traffic has evicted the caches; medians in seconds."""
-    import time
-
     import minigrad as mg
     from minigrad.nn import functional as F
 
@@ -97,42 +95,18 @@ def adam_in_loop(arch, batch, n_batches=10, threads=None):
     data = [(mg.Tensor(a), mg.Tensor(b)) for a, b in bt._batches(x, y, batch)]
     model = mg.nn.MLP(arch)
     opt = mg.optim.Adam(model.parameters(), lr=1e-3)
-    in_loop, alone, cold, state = [], [], [], {"i": 0}
-    evict = np.ones(32 * 2**20, np.float32)  # 128 MB, more than the caches
-    clock = time.perf_counter
 
-    def run():
-        xb, yb = data[state["i"] % len(data)]
-        state["i"] += 1
+    def forward_backward(i):
+        xb, yb = data[i % len(data)]
         opt.zero_grad()
         F.cross_entropy(model(xb), yb).backward()
-        start = clock()
-        opt.step()
-        in_loop.append(clock() - start)
-        for _ in range(3):  # the same step again, nothing in between
-            start = clock()
-            opt.step()
-            alone.append(clock() - start)
-        np.add(evict, 1.0, out=evict)
-        start = clock()
-        opt.step()
-        cold.append(clock() - start)
 
-    def extra():
-        out = [float(np.median(v)) for v in (in_loop, alone, cold)]
-        for values in (in_loop, alone, cold):
-            values.clear()
-        return out
-
-    run.extra = extra
-    return run
+    return _step_timer(forward_backward, opt.step)
 
 
 def torch_adam_in_loop(arch, batch, n_batches=10, threads=None):
     """``adam_in_loop`` for torch's default Adam (same net, data and timing
     points): how much of the gap is the caches, whatever the library."""
-    import time
-
     import torch
 
     from . import bench_training as bt
@@ -146,30 +120,51 @@ def torch_adam_in_loop(arch, batch, n_batches=10, threads=None):
         layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU()]
     model = torch.nn.Sequential(*layers[:-1])
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    in_loop, alone, cold, state = [], [], [], {"i": 0}
-    evict = np.ones(32 * 2**20, np.float32)
-    clock = time.perf_counter
 
-    def run():
-        xb, yb = data[state["i"] % len(data)]
-        state["i"] += 1
+    def forward_backward(i):
+        xb, yb = data[i % len(data)]
         opt.zero_grad()
         torch.nn.functional.cross_entropy(model(xb), yb).backward()
+
+    return _step_timer(forward_backward, opt.step)
+
+
+def _step_timer(forward_backward, step, every=8):
+    """One training step per call, its optimizer ``step()`` timed ("in the
+    loop"). Every ``every``-th call then also times the same ``step()`` three
+    times in a row ("alone") and once after 128 MB of other traffic
+    ("cold"); the call after that is not counted in the loop, so every
+    in-loop time follows plain training steps only."""
+    import time
+
+    evict = np.ones(32 * 2**20, np.float32)  # 128 MB, more than the caches
+    clock = time.perf_counter
+    times = {"in_loop": [], "alone": [], "cold": []}
+    state = {"i": 0, "disturbed": False}
+
+    def run():
+        i = state["i"]
+        state["i"] += 1
+        forward_backward(i)
         start = clock()
-        opt.step()
-        in_loop.append(clock() - start)
-        for _ in range(3):
+        step()
+        if not state["disturbed"]:
+            times["in_loop"].append(clock() - start)
+        state["disturbed"] = i % every == every - 1
+        if state["disturbed"]:
+            for _ in range(3):  # the same step again, nothing in between
+                start = clock()
+                step()
+                times["alone"].append(clock() - start)
+            np.add(evict, 1.0, out=evict)
             start = clock()
-            opt.step()
-            alone.append(clock() - start)
-        np.add(evict, 1.0, out=evict)
-        start = clock()
-        opt.step()
-        cold.append(clock() - start)
+            step()
+            times["cold"].append(clock() - start)
 
     def extra():
-        out = [float(np.median(v)) for v in (in_loop, alone, cold)]
-        for values in (in_loop, alone, cold):
+        out = [float(np.median(v)) if v else float("nan")
+               for v in times.values()]
+        for values in times.values():
             values.clear()
         return out
 
