@@ -171,16 +171,13 @@ def _backpropagate(roots, root_grads, create_graph, wanted=()):
     wanted_outputs = {t.creator: t for t in wanted if t.creator is not None}
     grad_type = Tensor if create_graph else np.ndarray
     anomaly, writes_now = autograd._anomaly_enabled, _inplace_writes[0]
+    pop, get = grads.pop, grads.get
     for fn in order:
-        gy = grads.pop(fn, None)
+        gy = pop(fn, None)
         if gy is None:
             continue
-        if fn.retained_output is not None:
-            retained = fn.retained_output()
-            if retained is not None:
-                found[retained] = gy
-        if wanted_outputs and fn in wanted_outputs:
-            found[wanted_outputs[fn]] = gy
+        if wanted_outputs or fn.retained_output is not None:
+            _note_output(fn, gy, found, wanted_outputs)
         if fn.writes_seen != writes_now and fn.saves_inputs:
             _check_versions(fn)
         if create_graph:
@@ -202,17 +199,30 @@ def _backpropagate(roots, root_grads, create_graph, wanted=()):
             if gx is None or not t.requires_grad:
                 continue
             creator = t.creator
-            if (creator is None or not trusted) and (
-                    type(gx) is not grad_type or gx.shape != t.data.shape):
-                gx = _check_grad(fn, t, gx, create_graph)
-            # out of place: gx may be the very array another op returned
-            if creator is None:
+            if creator is not None:  # an op's output: on to its creator
+                if not trusted and (type(gx) is not grad_type
+                                    or gx.shape != t.data.shape):
+                    gx = _check_grad(fn, t, gx, create_graph)
+                # out of place: gx may be the very array another op returned
+                previous = get(creator)
+                grads[creator] = gx if previous is None else previous + gx
+            else:  # a leaf: every gradient that reaches one is checked
+                if type(gx) is not grad_type or gx.shape != t.data.shape:
+                    gx = _check_grad(fn, t, gx, create_graph)
                 previous = found.get(t)
                 found[t] = gx if previous is None else previous + gx
-            else:
-                previous = grads.get(creator)
-                grads[creator] = gx if previous is None else previous + gx
     return found, order
+
+
+def _note_output(fn, gy, found, wanted_outputs):
+    """Record dL/d(output of ``fn``) for a tensor that retains its grad or
+    that ``grad()`` asked for."""
+    if fn.retained_output is not None:
+        retained = fn.retained_output()
+        if retained is not None:
+            found[retained] = gy
+    if wanted_outputs and fn in wanted_outputs:
+        found[wanted_outputs[fn]] = gy
 
 
 def _store_leaf_grads(found, create_graph):

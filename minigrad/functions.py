@@ -85,32 +85,44 @@ def _pair(a, b, op):
 # ---- arithmetic (ops_math) ----------------------------------------------
 def add(a, b):
     """``a + b``, broadcasting as NumPy does."""
-    return Add()(*_pair(a, b, 'add'))
+    if type(a) is not Tensor or type(b) is not Tensor:
+        a, b = _pair(a, b, 'add')
+    return Add()(a, b)
 
 
 def sub(a, b):
     """``a - b``, broadcasting as NumPy does."""
-    return Sub()(*_pair(a, b, 'sub'))
+    if type(a) is not Tensor or type(b) is not Tensor:
+        a, b = _pair(a, b, 'sub')
+    return Sub()(a, b)
 
 
 def mul(a, b):
     """``a * b`` elementwise, broadcasting as NumPy does."""
-    return Mul()(*_pair(a, b, 'mul'))
+    if type(a) is not Tensor or type(b) is not Tensor:
+        a, b = _pair(a, b, 'mul')
+    return Mul()(a, b)
 
 
 def div(a, b):
     """``a / b`` elementwise, broadcasting as NumPy does."""
-    return Div()(*_pair(a, b, 'div'))
+    if type(a) is not Tensor or type(b) is not Tensor:
+        a, b = _pair(a, b, 'div')
+    return Div()(a, b)
 
 
 def pow(a, b):
     """``a ** b`` elementwise; the gradient w.r.t. ``b`` is 0 where a <= 0."""
-    return Pow()(*_pair(a, b, 'pow'))
+    if type(a) is not Tensor or type(b) is not Tensor:
+        a, b = _pair(a, b, 'pow')
+    return Pow()(a, b)
 
 
 def matmul(a, b):
     """``a @ b``, with NumPy's rules for 1-d and batched operands."""
-    return MatMul()(*_pair(a, b, 'matmul'))
+    if type(a) is not Tensor or type(b) is not Tensor:
+        a, b = _pair(a, b, 'matmul')
+    return MatMul()(a, b)
 
 
 def neg(x):
