@@ -247,12 +247,17 @@ def _store_leaf_grads(found, create_graph):
             t.grad += g
 
 
+_getrefcount = getattr(sys, "getrefcount", None)  # CPython's; else never take
+
+
 def _counts(g):
     """How many references ``g`` and (for a view) the array it views have,
     as seen from ``_store_leaf_grads`` (the call must stay a statement of
     its own there: an argument being built for another call adds one)."""
+    if _getrefcount is None:
+        return 1 << 62, 1 << 62
     base = g.base if type(g) is np.ndarray else None
-    return sys.getrefcount(g), (0 if base is None else sys.getrefcount(base))
+    return _getrefcount(g), (0 if base is None else _getrefcount(base))
 
 
 def _calibrate():

@@ -31,13 +31,16 @@ def start():
     global _started
     if _started:
         return
-    from numba.np.ufunc import parallel
+    _started = True
+    try:  # numba's own (private) names: if they change, numba starts as usual
+        from numba.np.ufunc import parallel
 
-    if not parallel._is_initialized and not any(
-            name in os.environ for name in _USER_SETTINGS):
+        initialized, launch = parallel._is_initialized, parallel._launch_threads
+    except (ImportError, AttributeError):
+        return
+    if not initialized and not any(name in os.environ for name in _USER_SETTINGS):
         os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
         try:
-            parallel._launch_threads()
+            launch()
         finally:
             del os.environ["OMP_WAIT_POLICY"]
-    _started = True
