@@ -57,6 +57,22 @@ def test_a_linear_weight_gradient_is_taken_in_the_weights_layout(monkeypatch):
     np.testing.assert_allclose(w.grad, np.ones((4, 3)) @ x.data)
 
 
+def test_x_at_w_transposed_gives_w_its_gradient_without_a_copy(monkeypatch):
+    # matmul computes a transposed operand's gradient as (gy^T x)^T, so the
+    # transpose's backward hands W a C-ordered view of a fresh array
+    from minigrad import backward
+
+    taken = []
+    decide = backward._unshared
+    monkeypatch.setattr(backward, "_unshared",
+                        lambda *a: taken.append(decide(*a)) or taken[-1])
+    w = mg.Tensor(np.ones((4, 5)), requires_grad=True)
+    x = mg.Tensor(np.random.default_rng(0).standard_normal((3, 5)))
+    (x @ w.T).sum().backward()
+    assert taken == [True] and w.grad.flags.c_contiguous
+    np.testing.assert_allclose(w.grad, np.ones((4, 3)) @ x.data)
+
+
 def test_an_array_held_elsewhere_is_copied_and_never_written():
     x = mg.Tensor(np.ones(3), requires_grad=True)
     Constant()(x).backward(np.ones(3))

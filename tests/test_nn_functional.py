@@ -165,6 +165,28 @@ def test_gradcheck_linear(rng):
     np.testing.assert_allclose(F.linear(x, w, b).numpy(), expected, rtol=1e-14)
 
 
+@pytest.mark.parametrize("shape", [(3,), (2, 3), (2, 4, 3)])
+def test_linear_takes_a_vector_or_any_leading_dims(rng, shape):
+    x, w, b = (t64(rng.standard_normal(s)) for s in [shape, (5, 3), (5,)])
+    assert mg.gradcheck(F.linear, [x, w, b])
+    expected = x.numpy() @ w.numpy().T + b.numpy()
+    np.testing.assert_allclose(F.linear(x, w, b).numpy(), expected, rtol=1e-14)
+    c = rng.standard_normal(expected.shape)  # dW = sum over rows of c^T x
+    F.linear(x, w, b).backward(c)
+    rows, x_rows = c.reshape(-1, 5), x.numpy().reshape(-1, 3)
+    np.testing.assert_allclose(w.grad, rows.T @ x_rows, rtol=1e-12)
+    np.testing.assert_allclose(b.grad, rows.sum(axis=0), rtol=1e-12)
+
+
+def test_linear_with_a_frozen_weight_still_trains_its_bias(rng):
+    x, b = t64(rng.standard_normal((4, 3))), t64(rng.standard_normal(5))
+    w = t64(rng.standard_normal((5, 3)), grad=False)
+    F.linear(x, w, b).sum().backward()
+    np.testing.assert_allclose(b.grad, np.full(5, 4.0))
+    np.testing.assert_allclose(x.grad, np.ones((4, 5)) @ w.numpy())
+    assert w.grad is None
+
+
 # ---- identities ---------------------------------------------------------------
 def test_softmax_properties(rng):
     x = rng.standard_normal((4, 6)) * 50

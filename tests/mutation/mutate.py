@@ -2,7 +2,8 @@
 whether the tests notice.
 
 Each mutant changes one place in an op (``minigrad/ops_math.py``,
-``ops_shape.py``), a loss (``minigrad/nn/functional.py``) or an update rule
+``ops_matmul.py``, ``ops_shape.py``), a loss or activation
+(``minigrad/nn/losses.py``, ``functional.py``) or an update rule
 (``minigrad/optim/<rule>.py``):
 
 * an operator swapped: ``+``/``-``, ``*``/``/``, ``**`` -> ``*`` (also in
@@ -51,8 +52,11 @@ OPTIM_TESTS = ["tests/test_optim_rules.py", "tests/test_optim_golden.py",
                "tests/test_optim_state.py", "tests/test_optim_backends.py"]
 RULES = ["sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw", "lamb"]
 TARGETS = {"minigrad/ops_math.py": ENGINE_TESTS,
+           "minigrad/ops_matmul.py": ENGINE_TESTS + ["tests/test_nn_functional.py",
+                                                    "tests/test_leaf_grad_buffers.py"],
            "minigrad/ops_shape.py": ENGINE_TESTS,
            "minigrad/nn/functional.py": LOSS_TESTS,
+           "minigrad/nn/losses.py": LOSS_TESTS,
            **{f"minigrad/optim/{rule}.py": OPTIM_TESTS for rule in RULES}}
 
 SWAP_OPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div,
