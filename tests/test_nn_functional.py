@@ -283,3 +283,15 @@ def test_anomaly_mode_names_the_fused_op():
     with mg.detect_anomaly():
         with pytest.raises(mg.AnomalyError, match="cross_entropy"):
             F.cross_entropy(x, np.array([0]))
+
+
+def test_cross_entropy_under_create_graph_is_finite_for_large_logits():
+    # the backward's softmax shifts by the row max, as the forward does:
+    # exp(60 + 60) overflows float32, exp(60 - 60) does not
+    z = mg.Tensor(np.array([[60.0, 50.0, -10.0]], np.float32), requires_grad=True)
+    y = np.array([1])
+    (g,) = mg.grad(F.cross_entropy(z, y), [z], create_graph=True)
+    p = np.exp(z.numpy() - 60.0) / np.exp(z.numpy() - 60.0).sum()
+    np.testing.assert_allclose(g.numpy(), p - np.eye(3)[y], rtol=1e-5, atol=1e-7)
+    (gg,) = mg.grad((g * g).sum(), [z])
+    assert np.isfinite(gg.numpy()).all()
