@@ -51,13 +51,21 @@ def minigrad_trainer(sizes, batches, backend="cpu"):
     return step
 
 
-def torch_trainer(sizes, batches, fused=False):
+def torch_mlp(sizes):
+    """torch's counterpart of ``mg.nn.MLP(sizes)``: Linear layers with ReLU
+    between them."""
     import torch
 
     layers = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU()]
-    model = torch.nn.Sequential(*layers[:-1])
+    return torch.nn.Sequential(*layers[:-1])
+
+
+def torch_trainer(sizes, batches, fused=False):
+    import torch
+
+    model = torch_mlp(sizes)
     extra = {"fused": True} if fused else {}
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, **extra)
     data = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]

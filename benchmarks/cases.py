@@ -115,10 +115,7 @@ def torch_adam_in_loop(arch, batch, n_batches=10, threads=None):
     x, y = bt._wide_data(batch * n_batches, width=arch[0])
     data = [(torch.from_numpy(a), torch.from_numpy(b))
             for a, b in bt._batches(x, y, batch)]
-    layers = []
-    for fan_in, fan_out in zip(arch[:-1], arch[1:]):
-        layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU()]
-    model = torch.nn.Sequential(*layers[:-1])
+    model = bt.torch_mlp(arch)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     def forward_backward(i):

@@ -120,9 +120,13 @@ class Bucket:
         return self._scratch[name]
 
     def view(self, name, k):
+        return self._part(self.buffers[name], k)
+
+    def _part(self, flat, k):
+        """Parameter ``k``'s slice of a flat array laid out like the state,
+        in the parameter's shape."""
         start = self.offsets[k]
-        flat = self.buffers[name][start:start + self.sizes[k]]
-        return flat.reshape(self.shapes[k])
+        return flat[start:start + self.sizes[k]].reshape(self.shapes[k])
 
     def gather(self):
         """Check and collect the arrays of the parameters that have a gradient
@@ -189,9 +193,7 @@ class Bucket:
         views of it that stand in for them (the same views every step)."""
         if self._flat_grad is None:
             self._flat_grad = np.empty(self.total, self.dtype)
-        flat = self._flat_grad
-        views = [flat[self.offsets[k]:self.offsets[k] + self.sizes[k]].reshape(
-            self.shapes[k]) for k in active]
+        views = [self._part(self._flat_grad, k) for k in active]
         for view, grad in zip(views, grads):
             np.copyto(view, grad, casting="unsafe")
         return views
