@@ -85,44 +85,32 @@ def _pair(a, b, op):
 # ---- arithmetic (ops_math) ----------------------------------------------
 def add(a, b):
     """``a + b``, broadcasting as NumPy does."""
-    if type(a) is not Tensor or type(b) is not Tensor:
-        a, b = _pair(a, b, 'add')
-    return Add()(a, b)
+    return Add()(*_pair(a, b, 'add'))
 
 
 def sub(a, b):
     """``a - b``, broadcasting as NumPy does."""
-    if type(a) is not Tensor or type(b) is not Tensor:
-        a, b = _pair(a, b, 'sub')
-    return Sub()(a, b)
+    return Sub()(*_pair(a, b, 'sub'))
 
 
 def mul(a, b):
     """``a * b`` elementwise, broadcasting as NumPy does."""
-    if type(a) is not Tensor or type(b) is not Tensor:
-        a, b = _pair(a, b, 'mul')
-    return Mul()(a, b)
+    return Mul()(*_pair(a, b, 'mul'))
 
 
 def div(a, b):
     """``a / b`` elementwise, broadcasting as NumPy does."""
-    if type(a) is not Tensor or type(b) is not Tensor:
-        a, b = _pair(a, b, 'div')
-    return Div()(a, b)
+    return Div()(*_pair(a, b, 'div'))
 
 
 def pow(a, b):
     """``a ** b`` elementwise; the gradient w.r.t. ``b`` is 0 where a <= 0."""
-    if type(a) is not Tensor or type(b) is not Tensor:
-        a, b = _pair(a, b, 'pow')
-    return Pow()(a, b)
+    return Pow()(*_pair(a, b, 'pow'))
 
 
 def matmul(a, b):
     """``a @ b``, with NumPy's rules for 1-d and batched operands."""
-    if type(a) is not Tensor or type(b) is not Tensor:
-        a, b = _pair(a, b, 'matmul')
-    return MatMul()(a, b)
+    return MatMul()(*_pair(a, b, 'matmul'))
 
 
 def neg(x):
